@@ -1,0 +1,851 @@
+package dev.tinygrad4j;
+
+import dev.tinygrad4j.engine.Runner;
+import dev.tinygrad4j.engine.Schedule;
+import dev.tinygrad4j.runtime.Buffer;
+import dev.tinygrad4j.runtime.Devices;
+import dev.tinygrad4j.uop.Gradient;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.stream.IntStream;
+
+/**
+ * A lazy n-dimensional array with autograd. Operations only build a graph of UOps; {@link #realize()} (or reading
+ * data) schedules, compiles and runs it on the tensor's device.
+ */
+public final class Tensor {
+  private UOp uop;
+  private final String device;
+  private boolean requiresGrad;
+  private Tensor grad;
+
+  // tensors that want gradients, found again by backward(); weak so dropped tensors go away
+  private static final Map<Tensor, Boolean> NEEDS_GRAD = Collections.synchronizedMap(new WeakHashMap<>());
+  private static final ThreadLocal<int[]> NO_GRAD = ThreadLocal.withInitial(() -> new int[1]);
+  private static long seed = 0, rngCounter = 0;
+
+  private Tensor(UOp uop, String device, boolean requiresGrad) {
+    this.uop = uop;
+    this.device = device;
+    if (requiresGrad && NO_GRAD.get()[0] == 0) requiresGrad(true);
+  }
+
+  private Tensor derive(UOp u, Tensor... others) {
+    boolean rg = requiresGrad;
+    for (var o : others) rg |= o.requiresGrad;
+    return new Tensor(u, device, rg);
+  }
+
+  // ================================================================ creation
+  private static Tensor fromSegment(MemorySegment data, DType dt, int... shape) {
+    var dev = Devices.get(Devices.defaultName());
+    var buf = new Buffer(dev, dt, UOp.prod(shape)).copyIn(data);
+    return new Tensor(Schedule.view(buf, shape), dev.name(), false);
+  }
+
+  /** A float32 vector. */
+  public static Tensor of(float[] data) { return fromSegment(MemorySegment.ofArray(data), DType.FLOAT32, data.length); }
+  /** A float64 vector. */
+  public static Tensor of(double[] data) { return fromSegment(MemorySegment.ofArray(data), DType.FLOAT64, data.length); }
+  /** An int32 vector. */
+  public static Tensor of(int[] data) { return fromSegment(MemorySegment.ofArray(data), DType.INT32, data.length); }
+  /** A float32 matrix (rows must have equal length). */
+  public static Tensor of(float[][] rows) {
+    int cols = rows.length == 0 ? 0 : rows[0].length;
+    var flat = new float[rows.length * cols];
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i].length != cols)
+        throw new IllegalArgumentException("of: row " + i + " has " + rows[i].length + " elements, row 0 has " + cols);
+      System.arraycopy(rows[i], 0, flat, i * cols, cols);
+    }
+    return fromSegment(MemorySegment.ofArray(flat), DType.FLOAT32, rows.length, cols);
+  }
+
+  private static int[] checkShape(String op, int... shape) {
+    for (int s : shape) if (s < 0) throw new IllegalArgumentException(op + ": negative dimension in shape " + Arrays.toString(shape));
+    return shape.clone();
+  }
+
+  /** A tensor filled with v (float32). */
+  public static Tensor full(double v, int... shape) {
+    return new Tensor(UOp.full(DType.FLOAT32, v, checkShape("full", shape)), Devices.defaultName(), false);
+  }
+  /** Zeros (float32). */
+  public static Tensor zeros(int... shape) { return full(0, shape); }
+  /** Ones (float32). */
+  public static Tensor ones(int... shape) { return full(1, shape); }
+  /** 0, 1, …, n-1 (int32). */
+  public static Tensor arange(int n) {
+    checkShape("arange", n);
+    return new Tensor(UOp.of(Ops.ARANGE, DType.INT32, n), Devices.defaultName(), false);
+  }
+  /** start, start+step, … below stop (float32). */
+  public static Tensor arange(double start, double stop, double step) {
+    if (step == 0) throw new IllegalArgumentException("arange: step must not be zero");
+    int n = (int) Math.max(0, Math.ceil((stop - start) / step));
+    return arange(n).cast(DType.FLOAT64).mul(step).add(start).cast(DType.FLOAT32);
+  }
+  /** The n×n identity (float32). */
+  public static Tensor eye(int n) { return arange(n).reshape(n, 1).eq(arange(n).reshape(1, n)).cast(DType.FLOAT32); }
+
+  /** Seeds the random generator: the same seed gives the same numbers on every device. */
+  public static synchronized void manualSeed(long s) { seed = s; rngCounter = 0; }
+
+  /** numel random 32-bit words from a counter-based generator (Threefry-2x32, 20 rounds) built from primitive ops. */
+  private static synchronized Tensor randomBits(int n) {
+    long start = rngCounter;
+    rngCounter += n;
+    var dev = Devices.defaultName();
+    UOp ctr = UOp.of(Ops.ARANGE, DType.INT32, n).cast(DType.UINT32);
+    UOp x0 = ctr.add(start & 0xFFFFFFFFL), x1 = UOp.full(DType.UINT32, (double) (start >>> 32), n);
+    long k0 = seed & 0xFFFFFFFFL, k1 = (seed >>> 32) & 0xFFFFFFFFL, k2 = k0 ^ k1 ^ 0x1BD11BDAL;
+    long[] ks = {k0, k1, k2};
+    int[] rot = {13, 15, 26, 6, 17, 29, 16, 24};
+    x0 = x0.add(k0);
+    x1 = x1.add(UOp.full(DType.UINT32, k1, n));
+    for (int g = 0; g < 5; g++) {
+      for (int r = 0; r < 4; r++) {
+        x0 = x0.add(x1);
+        int k = rot[(g % 2) * 4 + r];
+        var rotl = UOp.alu(Ops.OR, UOp.alu(Ops.SHL, x1, UOp.full(DType.UINT32, k, n)), UOp.alu(Ops.SHR, x1, UOp.full(DType.UINT32, 32 - k, n)));
+        x1 = UOp.alu(Ops.XOR, rotl, x0);
+      }
+      x0 = x0.add(UOp.full(DType.UINT32, ks[(g + 1) % 3], n));
+      x1 = x1.add(UOp.full(DType.UINT32, (ks[(g + 2) % 3] + g + 1) & 0xFFFFFFFFL, n));
+    }
+    return new Tensor(x0, dev, false);
+  }
+
+  /** Uniform random numbers in [0, 1) (float32). */
+  public static Tensor rand(int... shape) {
+    int n = (int) UOp.prod(checkShape("rand", shape));
+    var bits = randomBits(n).uop;
+    var u = UOp.alu(Ops.SHR, bits, UOp.full(DType.UINT32, 8, n)).cast(DType.FLOAT32).mul(UOp.full(DType.FLOAT32, 0x1p-24, n));
+    return new Tensor(u, Devices.defaultName(), false).reshape(shape);
+  }
+  /** Standard normal random numbers (float32), by Box–Muller. */
+  public static Tensor randn(int... shape) {
+    var u1 = rand(shape); var u2 = rand(shape);
+    return u1.mul(-1).add(1).log().mul(-2).sqrt().mul(u2.mul(2 * Math.PI).cos());
+  }
+  /** Uniform random integers in [lo, hi) (int32). */
+  public static Tensor randint(int lo, int hi, int... shape) {
+    if (hi <= lo) throw new IllegalArgumentException("randint: empty range [" + lo + ", " + hi + ")");
+    return rand(shape).mul(hi - lo).floor().add(lo).cast(DType.INT32);
+  }
+
+  // ================================================================ info and data
+  /** The shape (a copy). */
+  public int[] shape() { return uop.shape().clone(); }
+  /** Number of dimensions. */
+  public int ndim() { return uop.shape().length; }
+  /** The element type. */
+  public DType dtype() { return uop.dtype(); }
+  /** Number of elements. */
+  public int numel() { return Math.toIntExact(UOp.prod(uop.shape())); }
+  /** The device name. */
+  public String device() { return device; }
+  /** The current graph node (a buffer view once realized). */
+  public UOp uop() { return uop; }
+
+  /** Runs the graph so the data is in a buffer; returns this. */
+  public Tensor realize() {
+    realizeAll(this);
+    return this;
+  }
+
+  /** Realizes several tensors in one schedule (shared work is done once). */
+  public static void realizeAll(Tensor... ts) {
+    var todo = Arrays.stream(ts).filter(t -> !Schedule.isView(t.uop)).toList();
+    if (todo.isEmpty()) return;
+    var views = Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
+    for (int i = 0; i < todo.size(); i++) todo.get(i).uop = views.get(i);
+  }
+
+  private MemorySegment hostData(Arena arena) {
+    realize();
+    var buf = (Buffer) (uop.op() == Ops.BUFFER ? uop : uop.src(0)).arg();
+    return buf.copyOut(arena.allocate(Math.max(1, buf.nbytes())));
+  }
+
+  /** The data as float32, flat and row-major. */
+  public float[] toFloatArray() {
+    var t = dtype() == DType.FLOAT32 ? this : cast(DType.FLOAT32);
+    var out = new float[numel()];
+    try (var arena = Arena.ofConfined()) { MemorySegment.ofArray(out).copyFrom(t.hostData(arena).asSlice(0, out.length * 4L)); }
+    return out;
+  }
+  /** The data as float64, flat and row-major. */
+  public double[] toDoubleArray() {
+    var t = dtype() == DType.FLOAT64 ? this : cast(DType.FLOAT64);
+    var out = new double[numel()];
+    try (var arena = Arena.ofConfined()) { MemorySegment.ofArray(out).copyFrom(t.hostData(arena).asSlice(0, out.length * 8L)); }
+    return out;
+  }
+  /** The data as int32 (floats truncate), flat and row-major. */
+  public int[] toIntArray() {
+    var t = dtype() == DType.INT32 ? this : cast(DType.INT32);
+    var out = new int[numel()];
+    try (var arena = Arena.ofConfined()) { MemorySegment.ofArray(out).copyFrom(t.hostData(arena).asSlice(0, out.length * 4L)); }
+    return out;
+  }
+  /** The value of a one-element tensor. */
+  public double item() {
+    if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Arrays.toString(shape()) + " has " + numel() + " elements, not 1");
+    try (var arena = Arena.ofConfined()) { return Buffer.readFloat(hostData(arena), dtype(), 0); }
+  }
+
+  /** A copy with another element type. */
+  public Tensor cast(DType dt) { return dt == dtype() ? this : derive(uop.cast(dt)); }
+  /** This tensor on another device. */
+  public Tensor to(String dev) {
+    var d = Devices.get(dev);
+    return d.name().equals(device) ? this : new Tensor(UOp.of(Ops.COPY, dtype(), d, uop), d.name(), requiresGrad);
+  }
+  /** A tensor that will be computed into its own buffer (no fusion across it). */
+  public Tensor contiguous() { return derive(UOp.of(Ops.CONTIGUOUS, dtype(), null, uop)); }
+
+  // ================================================================ autograd
+  /** Whether backward() fills this tensor's grad. */
+  public boolean requiresGrad() { return requiresGrad; }
+  /** Sets whether backward() fills this tensor's grad; returns this. */
+  public Tensor requiresGrad(boolean b) {
+    requiresGrad = b;
+    if (b) NEEDS_GRAD.put(this, true); else NEEDS_GRAD.remove(this);
+    return this;
+  }
+  /** The gradient from the last backward() calls (summed), or null. */
+  public Tensor grad() { return grad; }
+  /** Sets or clears the gradient. */
+  public void setGrad(Tensor g) { grad = g; }
+  /** The same values, cut from the gradient graph. */
+  public Tensor detach() { return new Tensor(UOp.of(Ops.DETACH, dtype(), null, uop), device, false); }
+
+  /** Runs body with gradient tracking off: tensors made inside do not require grad. */
+  public static void noGrad(Runnable body) {
+    try (var s = noGrad()) { body.run(); }
+  }
+  /** Turns gradient tracking off until the returned scope is closed. */
+  public static Scope noGrad() {
+    NO_GRAD.get()[0]++;
+    return () -> NO_GRAD.get()[0]--;
+  }
+  /** A scope that needs no checked exception handling. */
+  public interface Scope extends AutoCloseable { @Override void close(); }
+
+  /** Fills grad() of every tensor in this scalar's graph that requires grad. */
+  public void backward() {
+    if (numel() != 1) throw new IllegalStateException("backward: needs a scalar, got shape " + Arrays.toString(shape()));
+    if (!requiresGrad) throw new IllegalStateException("backward: the tensor does not require grad (no input had requiresGrad(true))");
+    var memo = new IdentityHashMap<UOp, UOp>();
+    var root = Schedule.substitute(uop, memo, true);
+    var all = root.allNodes();
+    List<Tensor> candidates;
+    synchronized (NEEDS_GRAD) { candidates = new ArrayList<>(NEEDS_GRAD.keySet()); }
+    var targets = new IdentityHashMap<UOp, List<Tensor>>();
+    for (var t : candidates) {
+      if (!t.requiresGrad) continue;
+      var node = Schedule.substitute(t.uop, memo, true);
+      if (all.contains(node)) targets.computeIfAbsent(node, k -> new ArrayList<>()).add(t);
+    }
+    var grads = Gradient.compute(root, UOp.full(root.dtype(), 1, root.shape()), targets.keySet());
+    for (var e : targets.entrySet()) {
+      var gu = grads.get(e.getKey());
+      for (var t : e.getValue()) {
+        var g = new Tensor(gu == null ? UOp.full(t.dtype(), 0, t.uop.shape()) : gu, t.device, false);
+        t.grad = t.grad == null ? g : new Tensor(t.grad.uop.add(g.uop), t.device, false);
+      }
+    }
+  }
+
+  // ================================================================ elementwise
+  private Tensor alu(Ops op, Tensor... others) {
+    var src = new UOp[others.length + 1];
+    src[0] = uop;
+    for (int i = 0; i < others.length; i++) src[i + 1] = others[i].uop;
+    return derive(UOp.alu(op, src), others);
+  }
+
+  private Tensor floats() { return dtype().isFloat() ? this : cast(DType.defaultFloat()); }
+  private Tensor scalar(double v) {
+    var dt = dtype().isFloat() || v == Math.rint(v) && dtype() != DType.BOOL ? dtype() : v == Math.rint(v) ? DType.INT32 : DType.defaultFloat();
+    return new Tensor(UOp.full(dt, v, uop.shape()), device, false);
+  }
+
+  /** The two tensors cast to their common type and expanded to their common shape. */
+  private static Tensor[] broadcast(String op, Tensor a, Tensor b) {
+    if (!a.device.equals(b.device))
+      throw new IllegalArgumentException(op + ": tensors are on different devices (" + a.device + ", " + b.device + "); use to(device)");
+    var sa = a.uop.shape(); var sb = b.uop.shape();
+    int n = Math.max(sa.length, sb.length);
+    var out = new int[n];
+    for (int i = 0; i < n; i++) {
+      int da = i - (n - sa.length) >= 0 ? sa[i - (n - sa.length)] : 1, db = i - (n - sb.length) >= 0 ? sb[i - (n - sb.length)] : 1;
+      if (da != db && da != 1 && db != 1)
+        throw new IllegalArgumentException(op + ": shapes " + Arrays.toString(sa) + " and " + Arrays.toString(sb) + " cannot be broadcast");
+      out[i] = da == 1 ? db : da;
+    }
+    var dt = DType.promote(a.dtype(), b.dtype());
+    return new Tensor[]{a.cast(dt).broadcastTo(out), b.cast(dt).broadcastTo(out)};
+  }
+
+  private Tensor broadcastTo(int[] shape) {
+    var s = uop.shape();
+    var padded = new int[shape.length];
+    Arrays.fill(padded, 1);
+    System.arraycopy(s, 0, padded, shape.length - s.length, s.length);
+    return reshape(padded).expand(shape);
+  }
+
+  private Tensor binary(String name, Ops op, Tensor o) {
+    var ab = broadcast(name, this, o);
+    return ab[0].alu(op, ab[1]);
+  }
+
+  /** this + o (broadcasting). */
+  public Tensor add(Tensor o) { return binary("add", Ops.ADD, o); }
+  /** this + v. */
+  public Tensor add(double v) { return add(scalar(v)); }
+  /** this - o. */
+  public Tensor sub(Tensor o) { var ab = broadcast("sub", this, o); return ab[0].add(ab[1].neg()); }
+  /** this - v. */
+  public Tensor sub(double v) { return sub(scalar(v)); }
+  /** this * o. */
+  public Tensor mul(Tensor o) { return binary("mul", Ops.MUL, o); }
+  /** this * v. */
+  public Tensor mul(double v) { return mul(scalar(v)); }
+  /** this / o (true division; ints give floats). */
+  public Tensor div(Tensor o) { var ab = broadcast("div", this, o); return ab[0].floats().mul(ab[1].floats().reciprocal()); }
+  /** this / v. */
+  public Tensor div(double v) { return div(scalar(v)); }
+  /** Elementwise maximum. */
+  public Tensor maximum(Tensor o) { return binary("maximum", Ops.MAX, o); }
+  /** Elementwise maximum with v. */
+  public Tensor maximum(double v) { return maximum(scalar(v)); }
+  /** Elementwise minimum. */
+  public Tensor minimum(Tensor o) { var ab = broadcast("minimum", this, o); return ab[0].neg().maximum(ab[1].neg()).neg(); }
+  /** Elementwise minimum with v. */
+  public Tensor minimum(double v) { return minimum(scalar(v)); }
+  /** this &lt; o (bool). */
+  public Tensor lt(Tensor o) { return binary("lt", Ops.CMPLT, o); }
+  /** this &lt; v (bool). */
+  public Tensor lt(double v) { return lt(scalar(v)); }
+  /** this &gt; o (bool). */
+  public Tensor gt(Tensor o) { var ab = broadcast("gt", this, o); return ab[1].alu(Ops.CMPLT, ab[0]); }
+  /** this &gt; v (bool). */
+  public Tensor gt(double v) { return gt(scalar(v)); }
+  /** this == o (bool). */
+  public Tensor eq(Tensor o) { return binary("eq", Ops.CMPEQ, o); }
+  /** this == v (bool). */
+  public Tensor eq(double v) { return eq(scalar(v)); }
+  /** a where this is true, else b (broadcasting). */
+  public Tensor where(Tensor a, Tensor b) {
+    var cond = dtype() == DType.BOOL ? this : ne0();
+    var ab = broadcast("where", a, b);
+    var cx = broadcast("where", cond, ab[0]);
+    var cy = broadcast("where", cond, ab[1]);
+    var c = cx[0].cast(DType.BOOL);
+    return c.derive(UOp.alu(Ops.WHERE, c.uop, cx[1].cast(ab[0].dtype()).uop, cy[1].cast(ab[0].dtype()).uop), cx[1], cy[1]);
+  }
+  /** a where this is true, else b. */
+  public Tensor where(Tensor a, double b) { return where(a, a.scalar(b)); }
+  /** a where this is true, else b. */
+  public Tensor where(double a, Tensor b) { return where(b.scalar(a), b); }
+  /** a where this is true, else b. */
+  public Tensor where(double a, double b) { return where(scalar(a).cast(DType.FLOAT32), b); }
+  private Tensor ne0() { return alu(Ops.CMPNE, scalar(0)); }
+
+  /** this ** o (negative bases need integer exponents). */
+  public Tensor pow(Tensor o) {
+    var ab = broadcast("pow", this.floats(), o.floats());
+    var x = ab[0]; var y = ab[1];
+    var mag = x.abs().log2().mul(y).exp2();
+    // sign: negative base with odd integer exponent gives a negative result, with a non-integer exponent NaN
+    var yHalf = y.mul(0.5);
+    var odd = yHalf.sub(yHalf.floor()).eq(0.5);
+    var nonInt = y.floor().eq(y).where(0.0, Double.NaN);
+    var neg = x.lt(0);
+    var signed = neg.where(odd.where(mag.neg(), mag).add(nonInt), mag);
+    return y.eq(0).where(x.scalar(1), signed);
+  }
+  /** this ** v. */
+  public Tensor pow(double v) {
+    if (v == 0) return mul(0).add(1);
+    if (v == 1) return this;
+    if (v == 2) return square();
+    if (v == 3) return square().mul(this);
+    if (v == 0.5) return sqrt();
+    if (v == -1) return reciprocal();
+    return pow(scalar(v));
+  }
+
+  // ================================================================ unary
+  /** -x. */
+  public Tensor neg() { return dtype() == DType.BOOL ? derive(UOp.alu(Ops.XOR, uop, UOp.full(DType.BOOL, 1, uop.shape()))) : alu(Ops.NEG); }
+  /** e^x. */
+  public Tensor exp() { return floats().mul(1 / Math.log(2)).exp2(); }
+  /** 2^x. */
+  public Tensor exp2() { return floats().alu(Ops.EXP2); }
+  /** Natural log. */
+  public Tensor log() { return log2().mul(Math.log(2)); }
+  /** Log base 2. */
+  public Tensor log2() { return floats().alu(Ops.LOG2); }
+  /** Square root. */
+  public Tensor sqrt() { return floats().alu(Ops.SQRT); }
+  /** 1/sqrt(x). */
+  public Tensor rsqrt() { return sqrt().reciprocal(); }
+  /** 1/x. */
+  public Tensor reciprocal() { return floats().alu(Ops.RECIPROCAL); }
+  /** Sine. */
+  public Tensor sin() { return floats().alu(Ops.SIN); }
+  /** Cosine. */
+  public Tensor cos() { return floats().neg().add(Math.PI / 2).sin(); }
+  /** Rounds toward zero. */
+  public Tensor trunc() { return dtype().isFloat() ? alu(Ops.TRUNC) : this; }
+  /** Largest integer ≤ x. */
+  public Tensor floor() { var t = trunc(); return t.gt(this).where(t.sub(1), t); }
+  /** Smallest integer ≥ x. */
+  public Tensor ceil() { var t = trunc(); return t.lt(this).where(t.add(1), t); }
+  /** max(x, 0). */
+  public Tensor relu() { return gt(0).where(this, 0.0); }
+  /** 1 / (1 + e^-x). */
+  public Tensor sigmoid() { return neg().exp().add(1).reciprocal(); }
+  /** Hyperbolic tangent. */
+  public Tensor tanh() { return mul(2).sigmoid().mul(2).sub(1); }
+  /** |x|. */
+  public Tensor abs() { return lt(0).where(neg(), this); }
+  /** x². */
+  public Tensor square() { return mul(this); }
+  /** GELU, tanh approximation. */
+  public Tensor gelu() { return mul(0.5).mul(mul(square().mul(0.044715).add(1)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1)); }
+  /** x · sigmoid(x). */
+  public Tensor silu() { return mul(sigmoid()); }
+  /** log(1 + e^x), computed stably. */
+  public Tensor softplus() { return relu().add(abs().neg().exp().add(1).log()); }
+  /** ELU with alpha 1. */
+  public Tensor elu() { return gt(0).where(this, exp().sub(1)); }
+  /** x where x &gt; 0, else slope·x. */
+  public Tensor leakyRelu(double slope) { return gt(0).where(this, mul(slope)); }
+  /** x limited to [lo, hi]. */
+  public Tensor clamp(double lo, double hi) {
+    if (lo > hi) throw new IllegalArgumentException("clamp: lo " + lo + " > hi " + hi);
+    return lt(lo).where(scalar(lo), gt(hi).where(scalar(hi), this));
+  }
+
+  // ================================================================ reductions
+  private int axis(String op, int a) {
+    int n = ndim();
+    if (a < -Math.max(n, 1) || a >= Math.max(n, 1))
+      throw new IllegalArgumentException(op + ": axis " + a + " out of range for shape " + Arrays.toString(shape()));
+    return a < 0 ? a + Math.max(n, 1) : a;
+  }
+
+  private int[] axes(String op, int... axes) {
+    if (axes.length == 0) return IntStream.range(0, ndim()).toArray();
+    var out = Arrays.stream(axes).map(a -> axis(op, a)).sorted().distinct().toArray();
+    if (out.length != axes.length) throw new IllegalArgumentException(op + ": repeated axis in " + Arrays.toString(axes));
+    return ndim() == 0 ? new int[0] : out;
+  }
+
+  private Tensor reduce(String name, Ops op, boolean keepdim, int... axes) {
+    var ax = axes(name, axes);
+    var r = derive(uop.reduce(op, ax));
+    if (keepdim) return r;
+    var s = uop.shape();
+    return r.reshape(IntStream.range(0, s.length).filter(i -> Arrays.binarySearch(ax, i) < 0).map(i -> s[i]).toArray());
+  }
+
+  private DType sumType() {
+    return switch (dtype()) {
+      case BOOL, INT8, INT16 -> DType.INT32;
+      case UINT8, UINT16 -> DType.UINT32;
+      case FLOAT16, BFLOAT16 -> DType.FLOAT32;
+      default -> dtype();
+    };
+  }
+
+  /** Sum of all elements. */
+  public Tensor sum() { return sum(new int[0]); }
+  /** Sum over axes. */
+  public Tensor sum(int... axes) { return sum(false, axes); }
+  /** Sum over one axis. */
+  public Tensor sum(int axis, boolean keepdim) { return sum(keepdim, axis); }
+  private Tensor sum(boolean keepdim, int... axes) {
+    var r = cast(sumType()).reduce("sum", Ops.ADD, keepdim, axes);
+    return dtype().isFloat() ? r.cast(dtype()) : r;
+  }
+  /** Mean of all elements. */
+  public Tensor mean() { return mean(new int[0]); }
+  /** Mean over axes. */
+  public Tensor mean(int... axes) { return mean(false, axes); }
+  /** Mean over one axis. */
+  public Tensor mean(int axis, boolean keepdim) { return mean(keepdim, axis); }
+  private Tensor mean(boolean keepdim, int... axes) {
+    var x = floats();
+    var ax = axes("mean", axes);
+    long n = Arrays.stream(ax).mapToLong(a -> uop.shape()[a]).reduce(1, (p, q) -> p * q);
+    return x.sum(keepdim, ax).div(Math.max(n, 1));
+  }
+  /** Max of all elements. */
+  public Tensor max() { return max(new int[0]); }
+  /** Max over axes. */
+  public Tensor max(int... axes) { return reduce("max", Ops.MAX, false, axes); }
+  /** Max over one axis. */
+  public Tensor max(int axis, boolean keepdim) { return reduce("max", Ops.MAX, keepdim, axis); }
+  /** Min of all elements. */
+  public Tensor min() { return min(new int[0]); }
+  /** Min over axes. */
+  public Tensor min(int... axes) { return flipOrder().max(axes).flipOrder(); }
+  /** Min over one axis. */
+  public Tensor min(int axis, boolean keepdim) { return flipOrder().max(axis, keepdim).flipOrder(); }
+  private Tensor flipOrder() { return dtype().isFloat() || dtype() == DType.BOOL ? neg() : alu(Ops.XOR, scalar(-1)); }
+
+  /** Variance over an axis (correction 1). */
+  public Tensor var(int axis) {
+    int n = shape()[axis("var", axis)];
+    var x = floats();
+    return x.sub(x.mean(axis, true)).square().sum(axis).div(Math.max(n - 1, 0));
+  }
+  /** Standard deviation over an axis (correction 1). */
+  public Tensor std(int axis) { return var(axis).sqrt(); }
+  /** Softmax over an axis. */
+  public Tensor softmax(int axis) {
+    var x = floats();
+    var e = x.sub(x.max(axis, true).detach()).exp();
+    return e.div(e.sum(axis, true));
+  }
+  /** log(softmax) over an axis, computed stably. */
+  public Tensor logSoftmax(int axis) {
+    var x = floats();
+    var m = x.sub(x.max(axis, true).detach());
+    return m.sub(m.exp().sum(axis, true).log());
+  }
+  /** log(sum(exp(x))) over an axis, computed stably. */
+  public Tensor logsumexp(int axis) {
+    var x = floats();
+    var m = x.max(axis, true).detach();
+    return x.sub(m).exp().sum(axis, true).log().add(m).squeeze(axis);
+  }
+  /** Index of the first maximum along an axis (int32). */
+  public Tensor argmax(int axis) {
+    int ax = axis("argmax", axis), n = Math.max(1, ndim() == 0 ? 1 : shape()[ax]);
+    var rev = arange(n).mul(-1).add(n); // n, n-1, …, 1: the first maximum gets the largest value
+    var shapeR = new int[Math.max(1, ndim())];
+    Arrays.fill(shapeR, 1);
+    shapeR[ax] = n;
+    var x = ndim() == 0 ? reshape(1) : this;
+    var hit = x.eq(x.max(ax, true)).cast(DType.INT32).mul(rev.reshape(shapeR).to(device));
+    var r = hit.max(ax).mul(-1).add(n).cast(DType.INT32);
+    return ndim() == 0 ? r.reshape() : r;
+  }
+  /** Running sum along an axis. */
+  public Tensor cumsum(int axis) {
+    int ax = axis("cumsum", axis);
+    if (ndim() == 0) return this;
+    int n = shape()[ax];
+    var x = transpose(ax, -1).unsqueeze(-2); // (..., 1, n)
+    var mask = arange(n).reshape(1, n).lt(arange(n).reshape(n, 1).add(1)); // j <= i
+    return mask.where(x, 0.0).sum(-1).transpose(ax, -1);
+  }
+
+  // ================================================================ movement
+  /** A view with another shape of the same size; one dim may be -1. No arguments gives a 0-d tensor. */
+  public Tensor reshape(int... newShape) {
+    var s = newShape.clone();
+    int infer = -1;
+    long known = 1;
+    for (int i = 0; i < s.length; i++) {
+      if (s[i] == -1) {
+        if (infer >= 0) throw new IllegalArgumentException("reshape: only one -1 allowed in " + Arrays.toString(newShape));
+        infer = i;
+      } else if (s[i] < 0) throw new IllegalArgumentException("reshape: bad dimension in " + Arrays.toString(newShape));
+      else known *= s[i];
+    }
+    long n = UOp.prod(uop.shape());
+    if (infer >= 0) {
+      if (known == 0 || n % known != 0)
+        throw new IllegalArgumentException("reshape: cannot reshape " + Arrays.toString(shape()) + " to " + Arrays.toString(newShape));
+      s[infer] = (int) (n / known);
+    }
+    if (UOp.prod(s) != n)
+      throw new IllegalArgumentException("reshape: cannot reshape " + Arrays.toString(shape()) + " (" + n + " elements) to "
+          + Arrays.toString(newShape) + " (" + UOp.prod(s) + " elements)");
+    return derive(uop.reshape(s));
+  }
+  /** Reorders the dims. */
+  public Tensor permute(int... order) {
+    int n = ndim();
+    var p = Arrays.stream(order).map(a -> a < 0 ? a + n : a).toArray();
+    if (p.length != n || !Arrays.equals(Arrays.stream(p).sorted().toArray(), IntStream.range(0, n).toArray()))
+      throw new IllegalArgumentException("permute: " + Arrays.toString(order) + " is not a permutation of the dims of " + Arrays.toString(shape()));
+    return derive(uop.permute(p));
+  }
+  /** Swaps two dims. */
+  public Tensor transpose(int a, int b) {
+    var p = IntStream.range(0, ndim()).toArray();
+    int i = axis("transpose", a), j = axis("transpose", b);
+    if (ndim() == 0) return this;
+    p[i] = j; p[j] = i;
+    return permute(p);
+  }
+  /** Broadcasts size-1 dims (and new leading dims) to newShape; -1 keeps a dim. */
+  public Tensor expand(int... newShape) {
+    var s = uop.shape();
+    if (newShape.length < s.length) throw new IllegalArgumentException("expand: cannot expand " + Arrays.toString(s) + " to " + Arrays.toString(newShape));
+    var t = newShape.clone();
+    int off = t.length - s.length;
+    for (int i = 0; i < t.length; i++) {
+      int cur = i >= off ? s[i - off] : 1;
+      if (t[i] == -1) { if (i < off) throw new IllegalArgumentException("expand: -1 not allowed for a new dim in " + Arrays.toString(newShape)); t[i] = cur; }
+      if (cur != t[i] && cur != 1)
+        throw new IllegalArgumentException("expand: cannot expand " + Arrays.toString(s) + " to " + Arrays.toString(newShape));
+    }
+    var padded = new int[t.length];
+    Arrays.fill(padded, 1);
+    System.arraycopy(s, 0, padded, off, s.length);
+    return derive(uop.reshape(padded).expand(t));
+  }
+  /** Pads with zeros, {before, after} per dim (negative values cut). */
+  public Tensor pad(int[][] beforeAfter) {
+    var s = uop.shape();
+    if (beforeAfter.length != s.length) throw new IllegalArgumentException("pad: " + beforeAfter.length + " pairs for shape " + Arrays.toString(s));
+    var grow = new int[s.length][];
+    for (int i = 0; i < s.length; i++) {
+      if (s[i] + beforeAfter[i][0] + beforeAfter[i][1] < 0)
+        throw new IllegalArgumentException("pad: padding " + Arrays.deepToString(beforeAfter) + " leaves a negative size for " + Arrays.toString(s));
+      grow[i] = new int[]{Math.max(beforeAfter[i][0], 0), Math.max(beforeAfter[i][1], 0)};
+    }
+    var t = derive(uop.pad(grow));
+    var s2 = t.uop.shape();
+    var se = new int[s.length][];
+    for (int i = 0; i < s.length; i++) se[i] = new int[]{Math.max(-beforeAfter[i][0], 0), s2[i] - Math.max(-beforeAfter[i][1], 0)};
+    return t.shrink(se);
+  }
+  /** Keeps [start, end) of each dim. */
+  public Tensor shrink(int[][] startEnd) {
+    var s = uop.shape();
+    if (startEnd.length != s.length) throw new IllegalArgumentException("shrink: " + startEnd.length + " pairs for shape " + Arrays.toString(s));
+    for (int i = 0; i < s.length; i++)
+      if (startEnd[i][0] < 0 || startEnd[i][0] > startEnd[i][1] || startEnd[i][1] > s[i])
+        throw new IllegalArgumentException("shrink: " + Arrays.deepToString(startEnd) + " is out of range for " + Arrays.toString(s));
+    return derive(uop.shrink(startEnd));
+  }
+  /** Reverses the given dims. */
+  public Tensor flip(int... axes) { return derive(uop.flip(axes("flip", axes.length == 0 ? new int[]{} : axes))); }
+  /** Removes a size-1 dim (no change if its size is not 1). */
+  public Tensor squeeze(int dim) {
+    if (ndim() == 0) return this;
+    int a = axis("squeeze", dim);
+    if (shape()[a] != 1) return this;
+    var s = shape();
+    return reshape(IntStream.range(0, s.length).filter(i -> i != a).map(i -> s[i]).toArray());
+  }
+  /** Inserts a size-1 dim. */
+  public Tensor unsqueeze(int dim) {
+    int n = ndim(), a = dim < 0 ? dim + n + 1 : dim;
+    if (a < 0 || a > n) throw new IllegalArgumentException("unsqueeze: dim " + dim + " out of range for shape " + Arrays.toString(shape()));
+    var s = new int[n + 1];
+    for (int i = 0, j = 0; i <= n; i++) s[i] = i == a ? 1 : shape()[j++];
+    return reshape(s);
+  }
+  /** All elements as one dim. */
+  public Tensor flatten() { return reshape(-1); }
+  /** Tiles the tensor, like torch's repeat. */
+  public Tensor repeat(int... reps) {
+    if (reps.length < ndim()) throw new IllegalArgumentException("repeat: " + reps.length + " repeats for shape " + Arrays.toString(shape()));
+    var base = reshape(IntStream.concat(IntStream.generate(() -> 1).limit(reps.length - ndim()), Arrays.stream(shape())).toArray());
+    var s = base.shape();
+    var inter = new int[2 * s.length]; var exp = new int[2 * s.length]; var fin = new int[s.length];
+    for (int i = 0; i < s.length; i++) {
+      inter[2 * i] = 1; inter[2 * i + 1] = s[i];
+      exp[2 * i] = reps[i]; exp[2 * i + 1] = s[i];
+      fin[i] = reps[i] * s[i];
+    }
+    return base.reshape(inter).expand(exp).reshape(fin);
+  }
+  /** Joins tensors along an axis. */
+  public static Tensor cat(int axis, Tensor... ts) {
+    if (ts.length == 0) throw new IllegalArgumentException("cat: no tensors");
+    int ax = ts[0].axis("cat", axis);
+    var s0 = ts[0].shape();
+    int total = 0;
+    var dt = ts[0].dtype();
+    for (var t : ts) {
+      var s = t.shape();
+      boolean ok = s.length == s0.length;
+      for (int i = 0; ok && i < s.length; i++) ok = i == ax || s[i] == s0[i];
+      if (!ok) throw new IllegalArgumentException("cat: shapes " + Arrays.toString(s0) + " and " + Arrays.toString(s) + " differ outside axis " + axis);
+      total += s[ax];
+      dt = DType.promote(dt, t.dtype());
+    }
+    Tensor out = null;
+    int at = 0;
+    for (var t : ts) {
+      var p = new int[s0.length][2];
+      p[ax] = new int[]{at, total - at - t.shape()[ax]};
+      at += t.shape()[ax];
+      var part = t.cast(dt).pad(p);
+      out = out == null ? part : out.add(part);
+    }
+    return out;
+  }
+  /** Stacks tensors of one shape along a new axis. */
+  public static Tensor stack(int axis, Tensor... ts) {
+    if (ts.length == 0) throw new IllegalArgumentException("stack: no tensors");
+    for (var t : ts) if (!Arrays.equals(t.shape(), ts[0].shape()))
+      throw new IllegalArgumentException("stack: shapes " + Arrays.toString(ts[0].shape()) + " and " + Arrays.toString(t.shape()) + " differ");
+    int a = axis < 0 ? axis + ts[0].ndim() + 1 : axis;
+    return cat(a, Arrays.stream(ts).map(t -> t.unsqueeze(a)).toArray(Tensor[]::new));
+  }
+
+  // ================================================================ nn functional
+  /** Matrix product with numpy/torch semantics (1-D, 2-D, batched, broadcast). */
+  public Tensor matmul(Tensor o) {
+    if (ndim() == 0 || o.ndim() == 0)
+      throw new IllegalArgumentException("matmul: both operands need at least 1 dim, got " + Arrays.toString(shape()) + " and " + Arrays.toString(o.shape()));
+    var a = ndim() == 1 ? unsqueeze(0) : this;
+    var b = o.ndim() == 1 ? o.unsqueeze(-1) : o;
+    int k = a.shape()[a.ndim() - 1], kb = b.shape()[b.ndim() - 2];
+    if (k != kb) throw new IllegalArgumentException("matmul: shapes " + Arrays.toString(shape()) + " and " + Arrays.toString(o.shape())
+        + " are not aligned (" + k + " != " + kb + ")");
+    var out = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3)).sum(-1);
+    if (ndim() == 1) out = out.squeeze(-2);
+    if (o.ndim() == 1) out = out.squeeze(-1);
+    return out;
+  }
+  /** x·w + b (b may be null). */
+  public Tensor linear(Tensor w, Tensor b) { var y = matmul(w); return b == null ? y : y.add(b); }
+
+  /** Sliding windows over the last two dims: (..., H, W) → (..., OH, OW, KH, KW). */
+  private Tensor pool2d(int kh, int kw, int stride, int dilation) {
+    var x = windowLast(kw, stride, dilation); // (..., H, OW, KW)
+    int n = x.ndim();
+    var p = IntStream.range(0, n).toArray();
+    p[n - 3] = n - 2; p[n - 2] = n - 1; p[n - 1] = n - 3; // (..., OW, KW, H)
+    x = x.permute(p).windowLast(kh, stride, dilation); // (..., OW, KW, OH, KH)
+    var q = IntStream.range(0, n + 1).toArray();
+    q[n - 3] = n - 1; q[n - 2] = n - 3; q[n - 1] = n; q[n] = n - 2;
+    return x.permute(q);
+  }
+
+  /** (..., i) → (..., o, k) with value x[o·stride + k·dilation], using only movement ops. */
+  private Tensor windowLast(int k, int s, int d) {
+    var sh = shape();
+    int n = sh.length, i = sh[n - 1];
+    int o = (i - d * (k - 1) - 1) / s + 1;
+    if (o <= 0) throw new IllegalArgumentException("pool: window " + k + " (dilation " + d + ") does not fit in size " + i);
+    int e = (int) Math.ceil((double) k * (i + d) / i);
+    var lead = Arrays.copyOf(sh, n - 1);
+    var x = unsqueeze(-2).expand(concat(lead, e, i)).reshape(concat(lead, e * i));
+    x = x.resizeLast(k * (i + d)).reshape(concat(lead, k, i + d)).resizeLast(o * s).reshape(concat(lead, k, o, s));
+    x = x.resizeLast(1).reshape(concat(lead, k, o));
+    return x.transpose(-1, -2);
+  }
+
+  private Tensor resizeLast(int len) {
+    var se = new int[ndim()][];
+    var s = shape();
+    for (int j = 0; j < s.length; j++) se[j] = new int[]{0, s[j]};
+    int cur = s[s.length - 1];
+    if (len <= cur) { se[s.length - 1][1] = len; return shrink(se); }
+    var p = new int[ndim()][2];
+    p[s.length - 1][1] = len - cur;
+    return pad(p);
+  }
+
+  private static int[] concat(int[] a, int... b) {
+    var out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  /** 2-D convolution, NCHW input, weight (Cout, Cin/groups, KH, KW), like torch's conv2d. */
+  public Tensor conv2d(Tensor w, Tensor bias, int stride, int padding, int dilation, int groups) {
+    var xs = shape(); var ws = w.shape();
+    if (xs.length != 4 || ws.length != 4 || groups <= 0 || xs[1] != ws[1] * groups || ws[0] % groups != 0 || stride <= 0 || dilation <= 0 || padding < 0)
+      throw new IllegalArgumentException("conv2d: input " + Arrays.toString(xs) + " and weight " + Arrays.toString(ws)
+          + " do not fit (groups " + groups + ", stride " + stride + ", padding " + padding + ", dilation " + dilation + ")");
+    int n = xs[0], cin = xs[1] / groups, cout = ws[0] / groups, kh = ws[2], kw = ws[3];
+    var x = pad(new int[][]{{0, 0}, {0, 0}, {padding, padding}, {padding, padding}}).pool2d(kh, kw, stride, dilation);
+    int oh = x.shape()[2], ow = x.shape()[3];
+    x = x.reshape(n, groups, 1, cin, oh, ow, kh, kw);
+    var wr = w.reshape(1, groups, cout, cin, 1, 1, kh, kw);
+    var out = x.mul(wr).sum(3, 6, 7).reshape(n, groups * cout, oh, ow);
+    if (bias == null) return out;
+    if (bias.numel() != groups * cout) throw new IllegalArgumentException("conv2d: bias " + Arrays.toString(bias.shape()) + " for " + groups * cout + " output channels");
+    return out.add(bias.reshape(1, groups * cout, 1, 1));
+  }
+
+  /** Max over kernel×kernel windows of the last two dims. */
+  public Tensor maxPool2d(int kernel, int stride) { return pool2d(kernel, kernel, stride, 1).max(-1, -2); }
+  /** Mean over kernel×kernel windows of the last two dims. */
+  public Tensor avgPool2d(int kernel, int stride) { return pool2d(kernel, kernel, stride, 1).mean(-1, -2); }
+
+  /** Normalizes over an axis to zero mean and unit variance (biased), no affine. */
+  public Tensor layernorm(int axis, double eps) {
+    var x = floats();
+    var c = x.sub(x.mean(axis, true));
+    return c.mul(c.square().mean(axis, true).add(eps).rsqrt());
+  }
+
+  /** Mean cross-entropy of logits (N, C) against int class indices (N). */
+  public Tensor crossEntropy(Tensor classIndices) {
+    var s = shape();
+    if (s.length != 2 || classIndices.ndim() != 1 || classIndices.shape()[0] != s[0] || classIndices.dtype().isFloat())
+      throw new IllegalArgumentException("crossEntropy: logits " + Arrays.toString(s) + " and class indices " + Arrays.toString(classIndices.shape())
+          + " (" + classIndices.dtype().lowerName() + ") do not fit: need (N, C) and int (N)");
+    var onehot = arange(s[1]).reshape(1, s[1]).eq(classIndices.cast(DType.INT32).reshape(s[0], 1));
+    return logSoftmax(1).mul(onehot.cast(dtype())).sum(1).mean().neg();
+  }
+
+  /** Mean binary cross-entropy of probabilities against targets (log clamped at -100 like torch). */
+  public Tensor binaryCrossEntropy(Tensor target) {
+    var t = target.cast(dtype());
+    return t.mul(log().maximum(-100)).add(t.neg().add(1).mul(neg().add(1).log().maximum(-100))).mean().neg();
+  }
+
+  /** Zeroes elements with probability p and scales the rest by 1/(1-p). */
+  public Tensor dropout(double p) {
+    if (p < 0 || p > 1) throw new IllegalArgumentException("dropout: p must be in [0, 1], got " + p);
+    if (p == 0) return this;
+    if (p == 1) return mul(0);
+    return rand(shape()).lt(p).where(scalar(0), mul(1 / (1 - p)));
+  }
+
+  // ================================================================ printing
+  @Override public String toString() {
+    float[] v = null; int[] iv = null;
+    if (dtype().isFloat()) v = toFloatArray(); else iv = toIntArray();
+    var sb = new StringBuilder();
+    format(sb, v, iv, shape(), 0, 0);
+    return sb + (dtype() == DType.FLOAT32 ? "" : ", dtype=" + dtype().lowerName());
+  }
+
+  private void format(StringBuilder sb, float[] v, int[] iv, int[] s, int dim, int offset) {
+    if (dim == s.length) {
+      if (v != null) { var f = v[offset]; sb.append(f == Math.rint(f) && Math.abs(f) < 1e16 ? String.format("%.0f.", f) : String.format("%.4g", f)); }
+      else sb.append(dtype() == DType.BOOL ? (iv[offset] != 0 ? "True" : "False") : Integer.toString(iv[offset]));
+      return;
+    }
+    int stride = 1;
+    for (int i = dim + 1; i < s.length; i++) stride *= s[i];
+    sb.append('[');
+    boolean summarize = s[dim] > 6 && numel() > 1000;
+    for (int i = 0; i < s[dim]; i++) {
+      if (summarize && i == 3) { sb.append("..., "); i = s[dim] - 3; }
+      if (i > 0 && !(summarize && i == s[dim] - 3)) sb.append(dim == s.length - 1 ? " " : "\n" + " ".repeat(dim + 1));
+      format(sb, v, iv, s, dim + 1, offset + i * stride);
+    }
+    sb.append(']');
+  }
+}

@@ -1,0 +1,144 @@
+package dev.tinygrad4j.codegen;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.uop.Alu;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.Symbolic;
+import dev.tinygrad4j.uop.UOp;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns a kernel AST into a flat list of UOps: loops (RANGE … ENDRANGE), accumulators (DEFINE_ACC, ASSIGN), loads,
+ * ALU ops and stores. Each node is placed in the outermost loop that contains all the ranges it depends on, so
+ * loop-invariant work is hoisted for free.
+ */
+public final class Linearizer {
+  private static final class Block {
+    final UOp range;
+    final List<Object> items = new ArrayList<>();
+    final Map<UOp, UOp> memo = new IdentityHashMap<>();
+    Block(UOp range) { this.range = range; }
+  }
+
+  private final List<Block> stack = new ArrayList<>();
+  private final Map<UOp, Set<UOp>> rangesOf = new IdentityHashMap<>();
+  private int accs;
+
+  private Linearizer() {}
+
+  /** Simplifies the AST and returns its linearized program. */
+  public static List<UOp> linearize(UOp ast) {
+    var sink = Symbolic.RULES.graphRewrite(ast);
+    var l = new Linearizer();
+    var top = new Block(null);
+    l.stack.add(top);
+    for (var store : sink.src()) {
+      var outer = new ArrayList<>(l.ranges(store));
+      outer.sort(Comparator.comparingInt(r -> (Integer) r.arg()));
+      for (var r : outer) l.open(r);
+      l.emit(store);
+      while (l.stack.size() > 1) l.stack.removeLast();
+    }
+    var out = new ArrayList<UOp>();
+    flatten(top, out);
+    return out;
+  }
+
+  private Set<UOp> ranges(UOp u) {
+    var done = rangesOf.get(u);
+    if (done != null) return done;
+    var s = new HashSet<UOp>();
+    if (u.op() == Ops.RANGE) s.add(u);
+    else {
+      for (var src : u.src()) s.addAll(ranges(src));
+      if (u.op() == Ops.REDUCE) u.src().subList(1, u.src().size()).forEach(s::remove);
+    }
+    rangesOf.put(u, s);
+    return s;
+  }
+
+  private void open(UOp range) {
+    emit(range.src(0));
+    var b = new Block(range);
+    stack.getLast().items.add(b);
+    stack.add(b);
+  }
+
+  /** Adds u to the block at depth level, before that block's open inner loop if it has one. */
+  private void insert(int level, UOp u) {
+    var items = stack.get(level).items;
+    if (level < stack.size() - 1) items.add(items.size() - 1, u); else items.add(u);
+  }
+
+  private UOp emit(UOp u) {
+    if (u.op() == Ops.RANGE) return u;
+    var rs = ranges(u);
+    int level = 0;
+    for (int i = stack.size() - 1; i > 0; i--) if (rs.contains(stack.get(i).range)) { level = i; break; }
+    if (u.op() == Ops.REDUCE) level = stack.size() - 1; // its accumulator lives in the innermost open loop
+    var done = stack.get(level).memo.get(u);
+    if (done != null) return done;
+    UOp out;
+    if (u.op() == Ops.REDUCE) {
+      var acc = UOp.of(Ops.DEFINE_ACC, u.dtype(), accs++, emit(identity((Ops) u.arg(), u.dtype())));
+      insert(level, acc);
+      for (var r : u.src().subList(1, u.src().size())) open(r);
+      var v = emit(u.src(0));
+      var upd = UOp.alu((Ops) u.arg(), acc, v);
+      stack.getLast().items.add(upd);
+      stack.getLast().items.add(UOp.of(Ops.ASSIGN, u.dtype(), null, acc, upd));
+      for (int i = 1; i < u.src().size(); i++) stack.removeLast();
+      out = acc;
+    } else {
+      var src = new ArrayList<UOp>();
+      for (var s : u.src()) src.add(emit(s));
+      out = u.withSrc(src);
+      insert(level, out);
+    }
+    stack.get(level).memo.put(u, out);
+    return out;
+  }
+
+  /** The starting value of an accumulator for a reduction op. */
+  public static UOp identity(Ops op, DType dt) {
+    return switch (op) {
+      case ADD -> UOp.cnst(dt, 0L);
+      case MUL -> UOp.cnst(dt, 1L);
+      case MAX -> dt.isFloat() ? UOp.cnst(dt, Double.NEGATIVE_INFINITY)
+          : UOp.cnst(dt, dt == DType.BOOL || dt.isUnsigned() ? 0L : Alu.wrap(dt, Long.MIN_VALUE >> (64 - dt.bits())));
+      default -> throw new IllegalArgumentException("no reduction for " + op);
+    };
+  }
+
+  private static void flatten(Block b, List<UOp> out) {
+    if (b.range != null) out.add(b.range);
+    for (var it : b.items) if (it instanceof Block c) flatten(c, out); else out.add((UOp) it);
+    if (b.range != null) out.add(UOp.of(Ops.ENDRANGE, DType.INT32, null, b.range));
+  }
+
+  /** A readable listing of a linearized program (DEBUG=4). */
+  public static String format(String name, List<UOp> prog) {
+    var sb = new StringBuilder("kernel ").append(name).append('\n');
+    var pos = new IdentityHashMap<UOp, Integer>();
+    int depth = 0;
+    for (var u : prog) {
+      if (u.op() == Ops.ENDRANGE) depth--;
+      pos.put(u, pos.size());
+      sb.append(String.format("%4d %s%-13s %-8s", pos.get(u), "  ".repeat(depth), u.op(), u.dtype().lowerName()));
+      sb.append(" [");
+      for (int i = 0; i < u.src().size(); i++) sb.append(i > 0 ? ", " : "").append(pos.get(u.src(i)));
+      sb.append(']');
+      if (u.arg() != null) sb.append("  ").append(u.arg());
+      sb.append('\n');
+      if (u.op() == Ops.RANGE) depth++;
+    }
+    return sb.toString();
+  }
+}

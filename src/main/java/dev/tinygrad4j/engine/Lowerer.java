@@ -1,0 +1,149 @@
+package dev.tinygrad4j.engine;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.runtime.Buffer;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.UOp.ReduceArg;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns the tensor graph of one kernel into its AST: movement ops become index arithmetic over loop ranges, buffers
+ * become LOADs from parameters, reductions become REDUCE over fresh ranges, and the result is STOREd to parameter 0.
+ */
+final class Lowerer {
+  private record Key(UOp u, List<UOp> idx, UOp valid) {}
+
+  private final Map<Buffer, UOp> params = new LinkedHashMap<>();
+  private final Map<Key, UOp> memo = new HashMap<>();
+  private int ranges;
+
+  /** The kernel AST that computes value into out, and the buffers its parameters stand for (out first). */
+  static UOp lower(UOp value, Buffer out, List<Buffer> bufsOut) {
+    var l = new Lowerer();
+    l.param(out);
+    var shape = value.shape();
+    var idx = new ArrayList<UOp>();
+    for (int s : shape) idx.add(l.range(s));
+    var v = l.lower(value, idx, UOp.cnst(DType.BOOL, 1L));
+    var store = UOp.of(Ops.STORE, DType.BOOL, null, l.params.get(out), flat(idx, shape), v);
+    bufsOut.addAll(l.params.keySet());
+    return UOp.of(Ops.SINK, DType.BOOL, null, store);
+  }
+
+  private UOp param(Buffer b) {
+    return params.computeIfAbsent(b, k -> UOp.of(Ops.DEFINE_GLOBAL, k.dtype(), params.size()));
+  }
+
+  private UOp range(int size) { return size == 1 ? UOp.idx(0) : UOp.of(Ops.RANGE, DType.INT32, ranges++, UOp.idx(size)); }
+
+  /** Row-major flat index of idx in shape. */
+  static UOp flat(List<UOp> idx, int[] shape) {
+    UOp out = UOp.idx(0);
+    long stride = 1;
+    for (int i = shape.length - 1; i >= 0; i--) {
+      out = idx.get(i).mul(stride).add(out);
+      stride *= shape[i];
+    }
+    return out;
+  }
+
+  private UOp lower(UOp u, List<UOp> idx, UOp valid) {
+    var key = new Key(u, idx, valid);
+    var done = memo.get(key);
+    if (done != null) return done;
+    var out = lowerNew(u, idx, valid);
+    memo.put(key, out);
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private UOp lowerNew(UOp u, List<UOp> idx, UOp valid) {
+    var in = u.src().isEmpty() ? null : u.src(0).shape();
+    var shape = u.shape();
+    return switch (u.op()) {
+      case BUFFER -> {
+        var gate = valid.isConst() ? List.<UOp>of() : List.of(valid);
+        var src = new ArrayList<UOp>(List.of(param((Buffer) u.arg()), idx.get(0)));
+        src.addAll(gate);
+        yield UOp.of(Ops.LOAD, u.dtype(), null, src);
+      }
+      case CONST -> u;
+      case ARANGE -> idx.get(0).cast(u.dtype());
+      case RESHAPE -> {
+        var f = flat(idx, shape);
+        var old = new ArrayList<UOp>();
+        long stride = UOp.prod(in);
+        for (int i = 0; i < in.length; i++) {
+          stride /= in[i];
+          var d = f.idiv(stride);
+          old.add(in[i] == 1 ? UOp.idx(0) : i == 0 ? d : d.mod(in[i]));
+        }
+        yield lower(u.src(0), old, valid);
+      }
+      case PERMUTE -> {
+        var p = (List<Integer>) u.arg();
+        var old = new UOp[p.size()];
+        for (int i = 0; i < old.length; i++) old[p.get(i)] = idx.get(i);
+        yield lower(u.src(0), List.of(old), valid);
+      }
+      case EXPAND -> {
+        var old = new ArrayList<UOp>();
+        for (int i = 0; i < in.length; i++) old.add(in[i] == 1 ? UOp.idx(0) : idx.get(i));
+        yield lower(u.src(0), old, valid);
+      }
+      case SHRINK -> {
+        var a = (List<List<Integer>>) u.arg();
+        var old = new ArrayList<UOp>();
+        for (int i = 0; i < in.length; i++) old.add(idx.get(i).add(a.get(i).get(0)));
+        yield lower(u.src(0), old, valid);
+      }
+      case FLIP -> {
+        var axes = (List<Integer>) u.arg();
+        var old = new ArrayList<UOp>();
+        for (int i = 0; i < in.length; i++) old.add(axes.contains(i) ? idx.get(i).mul(-1).add(in[i] - 1) : idx.get(i));
+        yield lower(u.src(0), old, valid);
+      }
+      case PAD -> {
+        var a = (List<List<Integer>>) u.arg();
+        var old = new ArrayList<UOp>();
+        UOp cond = UOp.cnst(DType.BOOL, 1L);
+        for (int i = 0; i < in.length; i++) {
+          int before = a.get(i).get(0);
+          var j = idx.get(i).add(-before);
+          old.add(j);
+          if (before > 0 || a.get(i).get(1) > 0) cond = cond.and(UOp.idx(-1).lt(j)).and(j.lt(in[i]));
+        }
+        var inner = lower(u.src(0), old, valid.and(cond));
+        yield UOp.alu(Ops.WHERE, cond, inner, UOp.cnst(u.dtype(), 0L));
+      }
+      case REDUCE_AXIS -> {
+        var arg = (ReduceArg) u.arg();
+        var inner = new ArrayList<>(idx);
+        var rs = new ArrayList<UOp>();
+        for (int ax : arg.axes()) {
+          var r = range(in[ax]);
+          inner.set(ax, r);
+          if (r.op() == Ops.RANGE) rs.add(r);
+        }
+        var v = lower(u.src(0), inner, valid);
+        if (rs.isEmpty()) yield v;
+        var src = new ArrayList<UOp>(List.of(v));
+        src.addAll(rs);
+        yield UOp.of(Ops.REDUCE, u.dtype(), arg.op(), src);
+      }
+      default -> {
+        if (!u.op().isAlu() && u.op() != Ops.CAST && u.op() != Ops.BITCAST)
+          throw new IllegalStateException("cannot lower " + u.op() + " inside a kernel");
+        var src = new ArrayList<UOp>();
+        for (var s : u.src()) src.add(lower(s, idx, valid));
+        yield u.withSrc(src);
+      }
+    };
+  }
+}

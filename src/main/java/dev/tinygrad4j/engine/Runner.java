@@ -1,0 +1,62 @@
+package dev.tinygrad4j.engine;
+
+import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.runtime.Buffer;
+import dev.tinygrad4j.runtime.Device;
+import dev.tinygrad4j.uop.UOp;
+
+import java.lang.foreign.Arena;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs schedules: compiles each kernel once per device (cached by its AST) and launches it. */
+public final class Runner {
+  private Runner() {}
+
+  private record CacheKey(Device device, UOp ast) {}
+  private static final Map<CacheKey, Device.Program> PROGRAMS = new HashMap<>();
+  private static long kernelsRun;
+
+  /** Number of kernels launched since start (tests use it to count fusion). */
+  public static synchronized long kernelsRun() { return kernelsRun; }
+
+  /** Realizes roots on their devices and returns the buffer views holding their values. */
+  public static synchronized List<UOp> realize(List<UOp> roots, List<Device> devices) {
+    var items = Schedule.create(roots, devices);
+    int debug = Flags.debug();
+    for (var item : items) {
+      switch (item) {
+        case Schedule.Copy c -> {
+          try (var arena = Arena.ofConfined()) {
+            var host = arena.allocate(c.src().nbytes());
+            c.dst().copyIn(c.src().copyOut(host));
+          }
+          if (debug >= 1) System.out.printf("copy %8d bytes  %s -> %s%n", c.src().nbytes(), c.src().device().name(), c.dst().device().name());
+        }
+        case Schedule.Kernel k -> run(k, debug);
+      }
+    }
+    return roots.stream().map(Schedule::realized).toList();
+  }
+
+  private static void run(Schedule.Kernel k, int debug) {
+    var dev = k.bufs().getFirst().device();
+    if (debug >= 5) System.out.println(k.ast());
+    var prog = PROGRAMS.get(new CacheKey(dev, k.ast()));
+    if (prog == null) {
+      var linear = Linearizer.linearize(k.ast());
+      if (debug >= 4) System.out.println(Linearizer.format(k.name(), linear));
+      prog = dev.compile(k.name(), linear);
+      PROGRAMS.put(new CacheKey(dev, k.ast()), prog);
+    }
+    var mems = k.bufs().stream().map(Buffer::mem).toArray();
+    long t0 = System.nanoTime();
+    prog.run(mems);
+    long ns = System.nanoTime() - t0;
+    kernelsRun++;
+    if (debug >= 2) System.out.printf("%-8s kernel %-24s bufs %-3d %10.3f ms%n", dev.name(), k.name(), k.bufs().size(), ns / 1e6);
+    else if (debug >= 1) System.out.printf("%-8s kernel %-24s bufs %d%n", dev.name(), k.name(), k.bufs().size());
+  }
+}

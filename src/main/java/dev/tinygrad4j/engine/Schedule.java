@@ -1,0 +1,179 @@
+package dev.tinygrad4j.engine;
+
+import dev.tinygrad4j.runtime.Buffer;
+import dev.tinygrad4j.runtime.Device;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+
+/**
+ * Decides which nodes of a tensor graph become buffers and emits the kernels (and copies) that fill them, in order.
+ * Everything else fuses into its consumer: elementwise ops, movement ops and reductions whose result is not
+ * broadcast back (a broadcast reduction would be recomputed for every output element).
+ */
+public final class Schedule {
+  private Schedule() {}
+
+  /** One step of a schedule. */
+  public sealed interface Item permits Kernel, Copy {}
+  /** A kernel: its AST and the buffers for its parameters (output first). */
+  public record Kernel(String name, UOp ast, List<Buffer> bufs) implements Item {}
+  /** A copy between devices. */
+  public record Copy(Buffer dst, Buffer src) implements Item {}
+
+  // realized nodes: a lazy node → the view of the buffer holding its value; weak so graphs nobody holds go away
+  private static final Map<UOp, UOp> REALIZED = Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** The node as a row-major view of a buffer. */
+  public static UOp view(Buffer b, int[] shape) {
+    var buf = UOp.of(Ops.BUFFER, b.dtype(), b);
+    return shape.length == 1 && shape[0] == b.size() ? buf : UOp.of(Ops.RESHAPE, b.dtype(), UOp.list(shape), buf);
+  }
+
+  /** True if u is a buffer or a reshape of a whole buffer (its data is already laid out row-major). */
+  public static boolean isView(UOp u) {
+    return u.op() == Ops.BUFFER || u.op() == Ops.RESHAPE && u.src(0).op() == Ops.BUFFER;
+  }
+
+  /** The device whose buffers u reads, or null if it reads none. */
+  static Device deviceOf(UOp u) {
+    for (var n : u.toposort()) {
+      if (n.op() == Ops.BUFFER) return ((Buffer) n.arg()).device();
+    }
+    return null;
+  }
+
+  /**
+   * Replaces realized nodes by their buffers (graphs realized before are not recomputed) and, unless keepDetach,
+   * drops DETACH; memo is shared by calls that must agree on the nodes they return.
+   */
+  public static UOp substitute(UOp u, Map<UOp, UOp> memo, boolean keepDetach) {
+    var done = memo.get(u);
+    if (done != null) return done;
+    var r = REALIZED.get(u);
+    if (r == null) {
+      var src = new ArrayList<UOp>();
+      for (var s : u.src()) src.add(substitute(s, memo, keepDetach));
+      var n = u.withSrc(src);
+      r = REALIZED.get(n);
+      if (r == null) r = switch (n.op()) {
+        case DETACH -> keepDetach ? n : n.src(0);
+        case CONTIGUOUS -> isView(n.src(0)) ? n.src(0) : n;
+        case COPY -> deviceOf(n.src(0)) == null ? n.src(0) : n;
+        default -> n;
+      };
+    }
+    memo.put(u, r);
+    return r;
+  }
+
+  /** The schedule that realizes roots (each on its device); afterwards {@link #realized} gives their buffers. */
+  public static List<Item> create(List<UOp> roots, List<Device> devices) {
+    var subst = new IdentityHashMap<UOp, UOp>();
+    var rs = roots.stream().map(r -> substitute(r, subst, false)).toList();
+    var points = new LinkedHashSet<UOp>();
+    var deviceOfPoint = new IdentityHashMap<UOp, Device>();
+    for (int i = 0; i < rs.size(); i++) {
+      if (!isView(rs.get(i))) { points.add(rs.get(i)); deviceOfPoint.put(rs.get(i), devices.get(i)); }
+    }
+    var all = new ArrayList<UOp>();
+    for (var r : rs) all.addAll(r.toposort());
+    var nodes = new LinkedHashSet<>(all);
+    for (var n : nodes) {
+      if (n.op() == Ops.CONTIGUOUS || n.op() == Ops.COPY) points.add(n);
+      if (n.op() == Ops.COPY && !isView(n.src(0))) points.add(n.src(0));
+    }
+    // a reduction broadcast back over its axes is computed once, into a buffer
+    for (var n : nodes) if (n.op() == Ops.EXPAND) markReduces(n.src(0), points, Collections.newSetFromMap(new IdentityHashMap<>()));
+    // a reduction read by several kernels is computed once too
+    for (boolean changed = true; changed; ) {
+      changed = false;
+      var seenBy = new IdentityHashMap<UOp, Integer>();
+      for (var p : points) for (var red : reducesIn(p.op() == Ops.CONTIGUOUS ? p.src(0) : p, points)) seenBy.merge(red, 1, Integer::sum);
+      for (var e : seenBy.entrySet()) if (e.getValue() > 1 && points.add(e.getKey())) changed = true;
+    }
+    // emit in dependency order
+    var items = new ArrayList<Item>();
+    var views = new IdentityHashMap<UOp, UOp>();
+    for (var n : nodes) {
+      if (!points.contains(n)) continue;
+      var dev = deviceOfPoint.get(n);
+      if (dev == null) dev = n.op() == Ops.COPY ? dev(n) : deviceOf(n);
+      if (dev == null) dev = devices.getFirst();
+      var out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
+      if (n.op() == Ops.COPY) {
+        var src = views.getOrDefault(n.src(0), n.src(0));
+        items.add(new Copy(out, (Buffer) (src.op() == Ops.BUFFER ? src : src.src(0)).arg()));
+      } else {
+        var value = replace(n.op() == Ops.CONTIGUOUS ? n.src(0) : n, views, new IdentityHashMap<>());
+        var bufs = new ArrayList<Buffer>();
+        var ast = Lowerer.lower(value, out, bufs);
+        for (var b : bufs) if (b.device() != dev) throw new IllegalArgumentException(
+            "a kernel on " + dev.name() + " reads a buffer on " + b.device().name() + ": move tensors with to(device) first");
+        items.add(new Kernel(name(ast, n.shape()), ast, bufs));
+      }
+      var v = view(out, n.shape());
+      views.put(n, v);
+      REALIZED.put(n, v);
+    }
+    for (int i = 0; i < roots.size(); i++) {
+      var v = views.getOrDefault(rs.get(i), rs.get(i));
+      REALIZED.put(roots.get(i), v);
+    }
+    return items;
+  }
+
+  /** The buffer view holding u's value once its schedule has run, or null if it has not been realized. */
+  public static UOp realized(UOp u) {
+    var r = REALIZED.get(u);
+    return r != null ? r : isView(u) ? u : null;
+  }
+
+  private static Device dev(UOp copy) { return (Device) copy.arg(); }
+
+  private static void markReduces(UOp u, Set<UOp> points, Set<UOp> seen) {
+    if (!seen.add(u) || points.contains(u) || u.op() == Ops.BUFFER) return;
+    if (u.op() == Ops.REDUCE_AXIS) { points.add(u); return; }
+    for (var s : u.src()) markReduces(s, points, seen);
+  }
+
+  private static Set<UOp> reducesIn(UOp root, Set<UOp> points) {
+    var found = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    var stack = new ArrayList<>(root.src()); // root itself is the kernel's output, not a shared reduction
+    while (!stack.isEmpty()) {
+      var u = stack.removeLast();
+      if (!seen.add(u) || points.contains(u)) continue;
+      if (u.op() == Ops.REDUCE_AXIS) found.add(u);
+      stack.addAll(u.src());
+    }
+    return found;
+  }
+
+  private static UOp replace(UOp u, Map<UOp, UOp> views, Map<UOp, UOp> memo) {
+    var v = views.get(u);
+    if (v != null) return v;
+    var done = memo.get(u);
+    if (done != null) return done;
+    var src = new ArrayList<UOp>();
+    for (var s : u.src()) src.add(replace(s, views, memo));
+    var out = u.withSrc(src);
+    memo.put(u, out);
+    return out;
+  }
+
+  private static String name(UOp ast, int[] shape) {
+    boolean reduce = ast.toposort().stream().anyMatch(u -> u.op() == Ops.REDUCE);
+    var sb = new StringBuilder(reduce ? "r" : "E");
+    for (int s : shape) sb.append('_').append(s);
+    return sb.toString();
+  }
+}

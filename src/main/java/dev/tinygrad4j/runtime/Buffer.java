@@ -1,0 +1,102 @@
+package dev.tinygrad4j.runtime;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.uop.Alu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.lang.foreign.ValueLayout.*;
+
+/** Device memory for {@code size} elements of one dtype; freed when nothing refers to it any more. */
+public final class Buffer {
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final AtomicLong LIVE = new AtomicLong(), LIVE_BYTES = new AtomicLong();
+
+  private final Device device;
+  private final DType dtype;
+  private final long size;
+  private final Object mem;
+
+  /** Allocates memory for size elements of dtype on device. */
+  public Buffer(Device device, DType dtype, long size) {
+    this.device = device; this.dtype = dtype; this.size = size;
+    long bytes = size * dtype.itemsize();
+    var m = device.alloc(bytes);
+    this.mem = m;
+    LIVE.incrementAndGet();
+    LIVE_BYTES.addAndGet(bytes);
+    CLEANER.register(this, () -> {
+      device.free(m);
+      LIVE.decrementAndGet();
+      LIVE_BYTES.addAndGet(-bytes);
+    });
+  }
+
+  /** The device holding the memory. */
+  public Device device() { return device; }
+  /** The element type. */
+  public DType dtype() { return dtype; }
+  /** Number of elements. */
+  public long size() { return size; }
+  /** Size in bytes. */
+  public long nbytes() { return size * dtype.itemsize(); }
+  /** The device's handle for the memory. */
+  public Object mem() { return mem; }
+  /** Copies host bytes in. */
+  public Buffer copyIn(MemorySegment src) { device.copyIn(mem, src); return this; }
+  /** Copies the contents out to host bytes. */
+  public MemorySegment copyOut(MemorySegment dst) { device.copyOut(dst, mem); return dst; }
+
+  /** Number of buffers not yet freed. */
+  public static long liveCount() { return LIVE.get(); }
+  /** Bytes held by buffers not yet freed. */
+  public static long liveBytes() { return LIVE_BYTES.get(); }
+
+  @Override public String toString() { return "Buffer(" + device.name() + ", " + dtype.lowerName() + ", " + size + ")"; }
+
+  /** Reads element i of a float-typed host segment as double. */
+  public static double readFloat(MemorySegment m, DType dt, long i) {
+    return switch (dt) {
+      case FLOAT32 -> m.getAtIndex(JAVA_FLOAT_UNALIGNED, i);
+      case FLOAT64 -> m.getAtIndex(JAVA_DOUBLE_UNALIGNED, i);
+      case FLOAT16 -> Float.float16ToFloat(m.getAtIndex(JAVA_SHORT_UNALIGNED, i));
+      case BFLOAT16 -> Alu.bf16ToFloat(m.getAtIndex(JAVA_SHORT_UNALIGNED, i));
+      default -> Alu.toDouble(dt, readInt(m, dt, i));
+    };
+  }
+
+  /** Reads element i of an int- or bool-typed host segment as long. */
+  public static long readInt(MemorySegment m, DType dt, long i) {
+    return switch (dt) {
+      case BOOL, INT8, UINT8 -> Alu.wrap(dt, m.get(JAVA_BYTE, i));
+      case INT16, UINT16 -> Alu.wrap(dt, m.getAtIndex(JAVA_SHORT_UNALIGNED, i));
+      case INT32, UINT32 -> Alu.wrap(dt, m.getAtIndex(JAVA_INT_UNALIGNED, i));
+      case INT64, UINT64 -> m.getAtIndex(JAVA_LONG_UNALIGNED, i);
+      default -> Alu.fromDouble(dt, readFloat(m, dt, i));
+    };
+  }
+
+  /** Writes a float value to element i of a float-typed host segment. */
+  public static void writeFloat(MemorySegment m, DType dt, long i, double v) {
+    switch (dt) {
+      case FLOAT32 -> m.setAtIndex(JAVA_FLOAT_UNALIGNED, i, (float) v);
+      case FLOAT64 -> m.setAtIndex(JAVA_DOUBLE_UNALIGNED, i, v);
+      case FLOAT16 -> m.setAtIndex(JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) v));
+      case BFLOAT16 -> m.setAtIndex(JAVA_SHORT_UNALIGNED, i, Alu.floatToBf16((float) v));
+      default -> writeInt(m, dt, i, Alu.fromDouble(dt, v));
+    }
+  }
+
+  /** Writes an int value to element i of an int- or bool-typed host segment. */
+  public static void writeInt(MemorySegment m, DType dt, long i, long v) {
+    switch (dt) {
+      case BOOL, INT8, UINT8 -> m.set(JAVA_BYTE, i, (byte) v);
+      case INT16, UINT16 -> m.setAtIndex(JAVA_SHORT_UNALIGNED, i, (short) v);
+      case INT32, UINT32 -> m.setAtIndex(JAVA_INT_UNALIGNED, i, (int) v);
+      case INT64, UINT64 -> m.setAtIndex(JAVA_LONG_UNALIGNED, i, v);
+      default -> writeFloat(m, dt, i, Alu.toDouble(dt, v));
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.tinygrad4j.runtime;
+
+import dev.tinygrad4j.Flags;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** The devices this build knows, which of them work on this machine, and the default one. */
+public final class Devices {
+  private Devices() {}
+
+  // fastest first: the default is the first one that is available
+  private static final Map<String, Supplier<Device>> KNOWN = new LinkedHashMap<>();
+  private static final Map<String, Device> OPEN = new LinkedHashMap<>();
+  static {
+    KNOWN.put("INTERP", Interpreter::new);
+  }
+
+  /** Names of all devices this build has. */
+  public static List<String> known() { return List.copyOf(KNOWN.keySet()); }
+
+  /** Names of the devices that can run on this machine. */
+  public static List<String> available() {
+    return KNOWN.keySet().stream().filter(n -> {
+      try { get(n); return true; } catch (RuntimeException e) { return false; }
+    }).toList();
+  }
+
+  /** The device named by DEV, else the fastest available one. */
+  public static String defaultName() {
+    var dev = Flags.get("DEV");
+    return dev != null && !dev.isBlank() ? canonical(dev) : available().getFirst();
+  }
+
+  /** The device with this name (case-insensitive; "CPU:0"-style suffixes are ignored). */
+  public static synchronized Device get(String name) {
+    var n = canonical(name);
+    var d = OPEN.get(n);
+    if (d != null) return d;
+    var s = KNOWN.get(n);
+    if (s == null) throw new IllegalArgumentException("unknown device '" + name + "'; known devices: " + known());
+    d = s.get();
+    OPEN.put(n, d);
+    return d;
+  }
+
+  private static String canonical(String name) {
+    var n = name.trim().toUpperCase();
+    int colon = n.indexOf(':');
+    return colon >= 0 ? n.substring(0, colon) : n;
+  }
+}

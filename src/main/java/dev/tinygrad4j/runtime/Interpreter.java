@@ -1,0 +1,85 @@
+package dev.tinygrad4j.runtime;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.uop.Alu;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+
+import java.lang.foreign.MemorySegment;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/** INTERP: runs linearized UOps directly in Java. It defines what every op means; other devices are tested against it. */
+public final class Interpreter implements Device {
+  @Override public String name() { return "INTERP"; }
+  @Override public Object alloc(long bytes) { return MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]); }
+  @Override public void copyIn(Object mem, MemorySegment src) { ((MemorySegment) mem).copyFrom(src); }
+  @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom((MemorySegment) mem); }
+
+  @Override public Program compile(String name, List<UOp> linear) {
+    int n = linear.size();
+    var pos = new IdentityHashMap<UOp, Integer>();
+    var ops = new Ops[n];
+    var dts = new DType[n];
+    var srcs = new int[n][];
+    var args = new Object[n];
+    var jump = new int[n]; // RANGE: index of its ENDRANGE; ENDRANGE: index of its RANGE
+    for (int i = 0; i < n; i++) {
+      var u = linear.get(i);
+      ops[i] = u.op(); dts[i] = u.dtype(); args[i] = u.arg();
+      srcs[i] = u.src().stream().mapToInt(s -> {
+        var p = pos.get(s);
+        if (p == null) throw new IllegalStateException("INTERP: " + u.op() + " uses " + s.op() + " before it is defined");
+        return p;
+      }).toArray();
+      if (u.op() == Ops.ENDRANGE) { jump[i] = srcs[i][0]; jump[srcs[i][0]] = i; }
+      pos.put(u, i);
+    }
+    return mems -> run(ops, dts, srcs, args, jump, mems);
+  }
+
+  private static void run(Ops[] ops, DType[] dts, int[][] srcs, Object[] args, int[] jump, Object[] mems) {
+    int n = ops.length;
+    var L = new long[n];
+    var F = new double[n];
+    for (int pc = 0; pc < n; pc++) {
+      var s = srcs[pc];
+      var dt = dts[pc];
+      switch (ops[pc]) {
+        case CONST -> { if (dt.isFloat()) F[pc] = (Double) args[pc]; else L[pc] = (Long) args[pc]; }
+        case DEFINE_GLOBAL -> L[pc] = (Integer) args[pc];
+        case RANGE -> { L[pc] = 0; if (L[s[0]] <= 0) pc = jump[pc]; }
+        case ENDRANGE -> { if (++L[s[0]] < L[srcs[s[0]][0]]) pc = s[0]; }
+        case DEFINE_ACC, ASSIGN -> {
+          int dst = ops[pc] == Ops.ASSIGN ? s[0] : pc, from = s[s.length - 1];
+          L[dst] = L[from]; F[dst] = F[from];
+        }
+        case LOAD -> {
+          if (s.length > 2 && L[s[2]] == 0) { L[pc] = 0; F[pc] = 0; break; }
+          var m = (MemorySegment) mems[(int) L[s[0]]];
+          if (dt.isFloat()) F[pc] = Buffer.readFloat(m, dt, L[s[1]]); else L[pc] = Buffer.readInt(m, dt, L[s[1]]);
+        }
+        case STORE -> {
+          var m = (MemorySegment) mems[(int) L[s[0]]];
+          var vdt = dts[s[2]];
+          if (vdt.isFloat()) Buffer.writeFloat(m, vdt, L[s[1]], F[s[2]]); else Buffer.writeInt(m, vdt, L[s[1]], L[s[2]]);
+        }
+        case WHERE -> { L[pc] = L[s[0]] != 0 ? L[s[1]] : L[s[2]]; F[pc] = L[s[0]] != 0 ? F[s[1]] : F[s[2]]; }
+        case CMPLT, CMPNE, CMPEQ -> L[pc] = Alu.compare(ops[pc], dts[s[0]], F[s[0]], F[s[1]], L[s[0]], L[s[1]]);
+        case CAST -> {
+          var from = dts[s[0]];
+          if (dt.isFloat()) F[pc] = Alu.roundFloat(dt, from.isFloat() ? F[s[0]] : Alu.toDouble(from, L[s[0]]));
+          else L[pc] = from.isFloat() ? Alu.fromDouble(dt, F[s[0]]) : Alu.wrap(dt, L[s[0]]);
+        }
+        case BITCAST -> {
+          var v = Alu.bitcast(dts[s[0]], dt, F[s[0]], L[s[0]]);
+          if (v instanceof Double d) F[pc] = d; else L[pc] = (Long) v;
+        }
+        default -> {
+          if (dt.isFloat()) F[pc] = Alu.floatOp(ops[pc], dt, F[s[0]], s.length > 1 ? F[s[1]] : 0, s.length > 2 ? F[s[2]] : 0);
+          else L[pc] = Alu.intOp(ops[pc], dt, L[s[0]], s.length > 1 ? L[s[1]] : 0, s.length > 2 ? L[s[2]] : 0);
+        }
+      }
+    }
+  }
+}
