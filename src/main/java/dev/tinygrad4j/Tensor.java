@@ -164,17 +164,21 @@ public final class Tensor {
     return this;
   }
 
-  /** Realizes several tensors in one schedule (shared work is done once). */
+  /**
+   * Realizes several tensors in one schedule (shared work is done once). A tensor that does not require grad then
+   * refers to its buffer alone and lets its graph go; one that does keeps its graph for backward(), and the
+   * scheduler reads the stored result instead of recomputing it.
+   */
   public static void realizeAll(Tensor... ts) {
-    var todo = Arrays.stream(ts).filter(t -> !Schedule.isView(t.uop)).toList();
-    if (todo.isEmpty()) return;
-    var views = Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
-    for (int i = 0; i < todo.size(); i++) todo.get(i).uop = views.get(i);
+    var todo = Arrays.stream(ts).filter(t -> Schedule.realized(t.uop) == null).toList();
+    if (!todo.isEmpty()) Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
+    for (var t : ts) if (!t.requiresGrad) t.uop = Schedule.realized(t.uop);
   }
 
   private MemorySegment hostData(Arena arena) {
     realize();
-    var buf = (Buffer) (uop.op() == Ops.BUFFER ? uop : uop.src(0)).arg();
+    var view = Schedule.realized(uop);
+    var buf = (Buffer) (view.op() == Ops.BUFFER ? view : view.src(0)).arg();
     return buf.copyOut(arena.allocate(Math.max(1, buf.nbytes())));
   }
 
@@ -247,17 +251,12 @@ public final class Tensor {
   public void backward() {
     if (numel() != 1) throw new IllegalStateException("backward: needs a scalar, got shape " + Arrays.toString(shape()));
     if (!requiresGrad) throw new IllegalStateException("backward: the tensor does not require grad (no input had requiresGrad(true))");
-    var memo = new IdentityHashMap<UOp, UOp>();
-    var root = Schedule.substitute(uop, memo, true);
-    var all = root.allNodes();
+    var all = uop.allNodes();
     List<Tensor> candidates;
     synchronized (NEEDS_GRAD) { candidates = new ArrayList<>(NEEDS_GRAD.keySet()); }
     var targets = new IdentityHashMap<UOp, List<Tensor>>();
-    for (var t : candidates) {
-      if (!t.requiresGrad) continue;
-      var node = Schedule.substitute(t.uop, memo, true);
-      if (all.contains(node)) targets.computeIfAbsent(node, k -> new ArrayList<>()).add(t);
-    }
+    for (var t : candidates) if (t.requiresGrad && all.contains(t.uop)) targets.computeIfAbsent(t.uop, k -> new ArrayList<>()).add(t);
+    var root = uop;
     var grads = Gradient.compute(root, UOp.full(root.dtype(), 1, root.shape()), targets.keySet());
     for (var e : targets.entrySet()) {
       var gu = grads.get(e.getKey());
@@ -418,8 +417,13 @@ public final class Tensor {
   public Tensor ceil() { var t = trunc(); return t.lt(this).where(t.add(1), t); }
   /** max(x, 0). */
   public Tensor relu() { return gt(0).where(this, 0.0); }
-  /** 1 / (1 + e^-x). */
-  public Tensor sigmoid() { return neg().exp().add(1).reciprocal(); }
+  /** 1 / (1 + e^-x), computed from e^-|x| so neither the value nor its gradient overflows. */
+  public Tensor sigmoid() {
+    var x = floats();
+    var e = x.abs().neg().exp();
+    var pos = e.add(1).reciprocal();
+    return x.lt(0).where(e.mul(pos), pos);
+  }
   /** Hyperbolic tangent. */
   public Tensor tanh() { return mul(2).sigmoid().mul(2).sub(1); }
   /** |x|. */

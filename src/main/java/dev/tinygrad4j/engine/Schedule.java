@@ -51,21 +51,18 @@ public final class Schedule {
     return null;
   }
 
-  /**
-   * Replaces realized nodes by their buffers (graphs realized before are not recomputed) and, unless keepDetach,
-   * drops DETACH; memo is shared by calls that must agree on the nodes they return.
-   */
-  public static UOp substitute(UOp u, Map<UOp, UOp> memo, boolean keepDetach) {
+  /** Replaces realized nodes by their buffers (graphs realized before are not recomputed) and drops DETACH. */
+  private static UOp substitute(UOp u, Map<UOp, UOp> memo) {
     var done = memo.get(u);
     if (done != null) return done;
     var r = REALIZED.get(u);
     if (r == null) {
       var src = new ArrayList<UOp>();
-      for (var s : u.src()) src.add(substitute(s, memo, keepDetach));
+      for (var s : u.src()) src.add(substitute(s, memo));
       var n = u.withSrc(src);
       r = REALIZED.get(n);
       if (r == null) r = switch (n.op()) {
-        case DETACH -> keepDetach ? n : n.src(0);
+        case DETACH -> n.src(0);
         case CONTIGUOUS -> isView(n.src(0)) ? n.src(0) : n;
         case COPY -> deviceOf(n.src(0)) == null ? n.src(0) : n;
         default -> n;
@@ -78,7 +75,7 @@ public final class Schedule {
   /** The schedule that realizes roots (each on its device); afterwards {@link #realized} gives their buffers. */
   public static List<Item> create(List<UOp> roots, List<Device> devices) {
     var subst = new IdentityHashMap<UOp, UOp>();
-    var rs = roots.stream().map(r -> substitute(r, subst, false)).toList();
+    var rs = roots.stream().map(r -> substitute(r, subst)).toList();
     var points = new LinkedHashSet<UOp>();
     var deviceOfPoint = new IdentityHashMap<UOp, Device>();
     for (int i = 0; i < rs.size(); i++) {
@@ -93,6 +90,13 @@ public final class Schedule {
     }
     // a reduction broadcast back over its axes is computed once, into a buffer
     for (var n : nodes) if (n.op() == Ops.EXPAND) markReduces(n.src(0), points, Collections.newSetFromMap(new IdentityHashMap<>()));
+    // an expanded value that costs many ops (random numbers, say) is computed once rather than per broadcast copy
+    for (var n : nodes) {
+      if (n.op() != Ops.EXPAND) continue;
+      var base = n.src(0);
+      while (base.op().isMovement()) base = base.src(0);
+      if (aluOps(base, points, Collections.newSetFromMap(new IdentityHashMap<>())) >= EXPENSIVE) points.add(base);
+    }
     // a reduction read by several kernels is computed once too
     for (boolean changed = true; changed; ) {
       changed = false;
@@ -138,6 +142,15 @@ public final class Schedule {
   }
 
   private static Device dev(UOp copy) { return (Device) copy.arg(); }
+
+  private static final int EXPENSIVE = 24; // ALU ops: below this, recomputing beats a round trip through memory
+
+  private static int aluOps(UOp u, Set<UOp> points, Set<UOp> seen) {
+    if (!seen.add(u) || points.contains(u) || u.op() == Ops.BUFFER) return 0;
+    int n = u.op().isAlu() ? 1 : 0;
+    for (var s : u.src()) if (n < EXPENSIVE) n += aluOps(s, points, seen);
+    return n;
+  }
 
   private static void markReduces(UOp u, Set<UOp> points, Set<UOp> seen) {
     if (!seen.add(u) || points.contains(u) || u.op() == Ops.BUFFER) return;

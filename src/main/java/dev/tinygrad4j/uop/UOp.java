@@ -44,25 +44,41 @@ public final class UOp {
   public Object arg() { return arg; }
 
   // ---- interning ----
-  private record Key(Ops op, DType dtype, List<UOp> src, Object arg) {}
+  // The table holds nodes only weakly and nothing else: a dropped graph is collectable in one GC cycle.
   private static final class Ref extends WeakReference<UOp> {
-    final Key key;
-    Ref(UOp u, Key key, ReferenceQueue<UOp> q) { super(u, q); this.key = key; }
+    final int hash;
+    Ref(UOp u, int hash, ReferenceQueue<UOp> q) { super(u, q); this.hash = hash; }
   }
-  private static final Map<Key, Ref> TABLE = new HashMap<>();
+  private static final Map<Integer, List<Ref>> TABLE = new HashMap<>();
   private static final ReferenceQueue<UOp> QUEUE = new ReferenceQueue<>();
+
+  private static int hash(Ops op, DType dtype, Object arg, List<UOp> src) {
+    int h = op.hashCode() * 31 + dtype.hashCode();
+    for (var s : src) h = h * 31 + System.identityHashCode(s);
+    return h * 31 + java.util.Objects.hashCode(arg);
+  }
+
+  private boolean is(Ops op, DType dtype, Object arg, List<UOp> src) {
+    if (this.op != op || this.dtype != dtype || this.src.size() != src.size() || !java.util.Objects.equals(this.arg, arg)) return false;
+    for (int i = 0; i < src.size(); i++) if (this.src.get(i) != src.get(i)) return false;
+    return true;
+  }
 
   /** The unique node with these fields. */
   public static UOp of(Ops op, DType dtype, Object arg, List<UOp> src) {
-    var key = new Key(op, dtype, List.copyOf(src), arg);
+    int h = hash(op, dtype, arg, src);
     synchronized (TABLE) {
-      for (Ref r; (r = (Ref) QUEUE.poll()) != null; ) TABLE.remove(r.key, r);
-      var ref = TABLE.get(key);
-      var u = ref == null ? null : ref.get();
-      if (u == null) {
-        u = new UOp(op, dtype, key.src(), arg);
-        TABLE.put(key, new Ref(u, key, QUEUE));
+      for (Ref r; (r = (Ref) QUEUE.poll()) != null; ) {
+        var bucket = TABLE.get(r.hash);
+        if (bucket != null && bucket.remove(r) && bucket.isEmpty()) TABLE.remove(r.hash);
       }
+      var bucket = TABLE.computeIfAbsent(h, k -> new ArrayList<>(1));
+      for (var r : bucket) {
+        var u = r.get();
+        if (u != null && u.is(op, dtype, arg, src)) return u;
+      }
+      var u = new UOp(op, dtype, List.copyOf(src), arg);
+      bucket.add(new Ref(u, h, QUEUE));
       return u;
     }
   }
