@@ -63,6 +63,7 @@ public final class Schedule {
       r = REALIZED.get(n);
       if (r == null) r = switch (n.op()) {
         case DETACH -> n.src(0);
+        case RESHAPE -> n.src(0).op() == Ops.RESHAPE ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view
         case CONTIGUOUS -> isView(n.src(0)) ? n.src(0) : n;
         case COPY -> deviceOf(n.src(0)) == null ? n.src(0) : n;
         default -> n;

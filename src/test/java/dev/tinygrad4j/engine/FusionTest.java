@@ -59,6 +59,8 @@ class FusionTest {
     var x = rnd(5);
     var y = x.exp().realize();
     assertEquals(0, kernels(() -> y));
+    assertEquals(0, kernels(() -> y.reshape(5, 1).reshape(1, 5))); // a reshape of a whole buffer is a view
+    assertEquals(1, kernels(() -> y.reshape(5, 1).transpose(0, 1).reshape(5).flip(0)));
     assertEquals(1, kernels(() -> y.add(1)));
   }
 
