@@ -37,7 +37,7 @@ public final class Tensor {
   private Tensor(UOp uop, String device, boolean requiresGrad) {
     this.uop = uop;
     this.device = device;
-    if (requiresGrad && NO_GRAD.get()[0] == 0) requiresGrad(true);
+    if (requiresGrad && uop.dtype().isFloat() && NO_GRAD.get()[0] == 0) requiresGrad(true);
   }
 
   private Tensor derive(UOp u, Tensor... others) {
@@ -141,7 +141,11 @@ public final class Tensor {
   /** Uniform random integers in [lo, hi) (int32). */
   public static Tensor randint(int lo, int hi, int... shape) {
     if (hi <= lo) throw new IllegalArgumentException("randint: empty range [" + lo + ", " + hi + ")");
-    return rand(shape).mul(hi - lo).floor().add(lo).cast(DType.INT32);
+    int n = (int) UOp.prod(checkShape("randint", shape));
+    // a 32-bit word times the range, top 32 bits: uniform in [0, hi - lo) for every int range, exactly
+    var prod = randomBits(n).uop.cast(DType.UINT64).mul(UOp.full(DType.UINT64, (double) ((long) hi - lo), n));
+    var v = UOp.alu(Ops.SHR, prod, UOp.full(DType.UINT64, 32, n)).cast(DType.INT64).add(UOp.full(DType.INT64, lo, n));
+    return new Tensor(v.cast(DType.INT32), Devices.defaultName(), false).reshape(shape);
   }
 
   // ================================================================ info and data
@@ -224,6 +228,8 @@ public final class Tensor {
   public boolean requiresGrad() { return requiresGrad; }
   /** Sets whether backward() fills this tensor's grad; returns this. */
   public Tensor requiresGrad(boolean b) {
+    if (b && !dtype().isFloat())
+      throw new IllegalArgumentException("requiresGrad: only float tensors can require gradients, got " + dtype().lowerName() + " " + Arrays.toString(shape()));
     requiresGrad = b;
     if (b) NEEDS_GRAD.put(this, true); else NEEDS_GRAD.remove(this);
     return this;
@@ -367,7 +373,9 @@ public final class Tensor {
   /** this ** o (negative bases need integer exponents). */
   public Tensor pow(Tensor o) {
     var ab = broadcast("pow", this.floats(), o.floats());
-    var x = ab[0]; var y = ab[1];
+    var x0 = ab[0]; var y = ab[1];
+    var zero = x0.eq(0);
+    var x = zero.where(x0.scalar(1), x0); // log2 stays finite, so the gradient at 0 does too
     var mag = x.abs().log2().mul(y).exp2();
     // sign: negative base with odd integer exponent gives a negative result, with a non-integer exponent NaN
     var yHalf = y.mul(0.5);
@@ -375,7 +383,8 @@ public final class Tensor {
     var nonInt = y.floor().eq(y).where(0.0, Double.NaN);
     var neg = x.lt(0);
     var signed = neg.where(odd.where(mag.neg(), mag).add(nonInt), mag);
-    return y.eq(0).where(x.scalar(1), signed);
+    var atZero = y.lt(0).where(x.scalar(Double.POSITIVE_INFINITY), x.scalar(0));
+    return y.eq(0).where(x.scalar(1), zero.where(atZero, signed));
   }
   /** this ** v. */
   public Tensor pow(double v) {
@@ -416,7 +425,7 @@ public final class Tensor {
   /** Smallest integer ≥ x. */
   public Tensor ceil() { var t = trunc(); return t.lt(this).where(t.add(1), t); }
   /** max(x, 0). */
-  public Tensor relu() { return gt(0).where(this, 0.0); }
+  public Tensor relu() { return lt(0).alu(Ops.OR, eq(0)).where(0.0, this); } // NaN stays NaN
   /** 1 / (1 + e^-x), computed from e^-|x| so neither the value nor its gradient overflows. */
   public Tensor sigmoid() {
     var x = floats();
@@ -427,7 +436,7 @@ public final class Tensor {
   /** Hyperbolic tangent. */
   public Tensor tanh() { return mul(2).sigmoid().mul(2).sub(1); }
   /** |x|. */
-  public Tensor abs() { return lt(0).where(neg(), this); }
+  public Tensor abs() { return dtype() == DType.BOOL || dtype().isUnsigned() ? this : relu().add(neg().relu()); } // gradient 0 at 0
   /** x². */
   public Tensor square() { return mul(this); }
   /** GELU, tanh approximation. */
@@ -498,7 +507,7 @@ public final class Tensor {
     var x = floats();
     var ax = axes("mean", axes);
     long n = Arrays.stream(ax).mapToLong(a -> uop.shape()[a]).reduce(1, (p, q) -> p * q);
-    return x.sum(keepdim, ax).div(Math.max(n, 1));
+    return x.sum(keepdim, ax).div(n);
   }
   /** Max of all elements. */
   public Tensor max() { return max(new int[0]); }
@@ -537,7 +546,8 @@ public final class Tensor {
   /** log(sum(exp(x))) over an axis, computed stably. */
   public Tensor logsumexp(int axis) {
     var x = floats();
-    var m = x.max(axis, true).detach();
+    var mx = x.max(axis, true).detach();
+    var m = mx.abs().eq(Double.POSITIVE_INFINITY).where(0.0, mx); // all -inf gives -inf, not NaN
     return x.sub(m).exp().sum(axis, true).log().add(m).squeeze(axis);
   }
   /** Index of the first maximum along an axis (int32). */
@@ -548,7 +558,8 @@ public final class Tensor {
     Arrays.fill(shapeR, 1);
     shapeR[ax] = n;
     var x = ndim() == 0 ? reshape(1) : this;
-    var hit = x.eq(x.max(ax, true)).cast(DType.INT32).mul(rev.reshape(shapeR).to(device));
+    var isMax = x.eq(x.max(ax, true)).alu(Ops.OR, x.alu(Ops.CMPNE, x)); // a NaN is the maximum, as in torch
+    var hit = isMax.cast(DType.INT32).mul(rev.reshape(shapeR).to(device));
     var r = hit.max(ax).mul(-1).add(n).cast(DType.INT32);
     return ndim() == 0 ? r.reshape() : r;
   }
@@ -622,7 +633,7 @@ public final class Tensor {
   /** Pads with zeros, {before, after} per dim (negative values cut). */
   public Tensor pad(int[][] beforeAfter) {
     var s = uop.shape();
-    if (beforeAfter.length != s.length) throw new IllegalArgumentException("pad: " + beforeAfter.length + " pairs for shape " + Arrays.toString(s));
+    checkPairs("pad", beforeAfter, s);
     var grow = new int[s.length][];
     for (int i = 0; i < s.length; i++) {
       if (s[i] + beforeAfter[i][0] + beforeAfter[i][1] < 0)
@@ -635,10 +646,15 @@ public final class Tensor {
     for (int i = 0; i < s.length; i++) se[i] = new int[]{Math.max(-beforeAfter[i][0], 0), s2[i] - Math.max(-beforeAfter[i][1], 0)};
     return t.shrink(se);
   }
+  private static void checkPairs(String op, int[][] pairs, int[] s) {
+    if (pairs.length != s.length || Arrays.stream(pairs).anyMatch(p -> p == null || p.length != 2))
+      throw new IllegalArgumentException(op + ": need one {a, b} pair per dim of " + Arrays.toString(s) + ", got " + Arrays.deepToString(pairs));
+  }
+
   /** Keeps [start, end) of each dim. */
   public Tensor shrink(int[][] startEnd) {
     var s = uop.shape();
-    if (startEnd.length != s.length) throw new IllegalArgumentException("shrink: " + startEnd.length + " pairs for shape " + Arrays.toString(s));
+    checkPairs("shrink", startEnd, s);
     for (int i = 0; i < s.length; i++)
       if (startEnd[i][0] < 0 || startEnd[i][0] > startEnd[i][1] || startEnd[i][1] > s[i])
         throw new IllegalArgumentException("shrink: " + Arrays.deepToString(startEnd) + " is out of range for " + Arrays.toString(s));
@@ -680,6 +696,7 @@ public final class Tensor {
   /** Joins tensors along an axis. */
   public static Tensor cat(int axis, Tensor... ts) {
     if (ts.length == 0) throw new IllegalArgumentException("cat: no tensors");
+    if (ts[0].ndim() == 0) throw new IllegalArgumentException("cat: zero-dimensional tensors cannot be joined; use stack");
     int ax = ts[0].axis("cat", axis);
     var s0 = ts[0].shape();
     int total = 0;
@@ -709,6 +726,7 @@ public final class Tensor {
     for (var t : ts) if (!Arrays.equals(t.shape(), ts[0].shape()))
       throw new IllegalArgumentException("stack: shapes " + Arrays.toString(ts[0].shape()) + " and " + Arrays.toString(t.shape()) + " differ");
     int a = axis < 0 ? axis + ts[0].ndim() + 1 : axis;
+    if (a < 0 || a > ts[0].ndim()) throw new IllegalArgumentException("stack: axis " + axis + " out of range for shape " + Arrays.toString(ts[0].shape()));
     return cat(a, Arrays.stream(ts).map(t -> t.unsqueeze(a)).toArray(Tensor[]::new));
   }
 
@@ -722,7 +740,12 @@ public final class Tensor {
     int k = a.shape()[a.ndim() - 1], kb = b.shape()[b.ndim() - 2];
     if (k != kb) throw new IllegalArgumentException("matmul: shapes " + Arrays.toString(shape()) + " and " + Arrays.toString(o.shape())
         + " are not aligned (" + k + " != " + kb + ")");
-    var out = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3)).sum(-1);
+    Tensor out;
+    try {
+      out = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3)).sum(-1);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("matmul: batch dims of " + Arrays.toString(shape()) + " and " + Arrays.toString(o.shape()) + " cannot be broadcast");
+    }
     if (ndim() == 1) out = out.squeeze(-2);
     if (o.ndim() == 1) out = out.squeeze(-1);
     return out;
@@ -732,6 +755,9 @@ public final class Tensor {
 
   /** Sliding windows over the last two dims: (..., H, W) → (..., OH, OW, KH, KW). */
   private Tensor pool2d(int kh, int kw, int stride, int dilation) {
+    if (ndim() < 2 || kh <= 0 || kw <= 0 || stride <= 0)
+      throw new IllegalArgumentException("pool: needs (..., H, W) and positive kernel and stride, got " + Arrays.toString(shape())
+          + " kernel " + kh + "x" + kw + " stride " + stride);
     var x = windowLast(kw, stride, dilation); // (..., H, OW, KW)
     int n = x.ndim();
     var p = IntStream.range(0, n).toArray();
@@ -815,7 +841,10 @@ public final class Tensor {
   /** Mean binary cross-entropy of probabilities against targets (log clamped at -100 like torch). */
   public Tensor binaryCrossEntropy(Tensor target) {
     var t = target.cast(dtype());
-    return t.mul(log().maximum(-100)).add(t.neg().add(1).mul(neg().add(1).log().maximum(-100))).mean().neg();
+    double tiny = Math.exp(-101); // log is clamped at -100 like torch; clamping x first keeps the gradient finite
+    var logX = maximum(tiny).log().maximum(-100);
+    var log1mX = neg().add(1).maximum(tiny).log().maximum(-100);
+    return t.mul(logX).add(t.neg().add(1).mul(log1mX)).mean().neg();
   }
 
   /** Zeroes elements with probability p and scales the rest by 1/(1-p). */
@@ -828,17 +857,21 @@ public final class Tensor {
 
   // ================================================================ printing
   @Override public String toString() {
-    float[] v = null; int[] iv = null;
-    if (dtype().isFloat()) v = toFloatArray(); else iv = toIntArray();
     var sb = new StringBuilder();
-    format(sb, v, iv, shape(), 0, 0);
+    try (var arena = Arena.ofConfined()) { format(sb, hostData(arena), shape(), 0, 0); }
     return sb + (dtype() == DType.FLOAT32 ? "" : ", dtype=" + dtype().lowerName());
   }
 
-  private void format(StringBuilder sb, float[] v, int[] iv, int[] s, int dim, int offset) {
+  private void format(StringBuilder sb, MemorySegment data, int[] s, int dim, int offset) {
+    var dt = dtype();
     if (dim == s.length) {
-      if (v != null) { var f = v[offset]; sb.append(f == Math.rint(f) && Math.abs(f) < 1e16 ? String.format("%.0f.", f) : String.format("%.4g", f)); }
-      else sb.append(dtype() == DType.BOOL ? (iv[offset] != 0 ? "True" : "False") : Integer.toString(iv[offset]));
+      if (dt.isFloat()) {
+        double f = Buffer.readFloat(data, dt, offset);
+        sb.append(f == Math.rint(f) && Math.abs(f) < 1e16 ? String.format("%.0f.", f) : String.format("%.4g", f));
+      } else {
+        long v = Buffer.readInt(data, dt, offset);
+        sb.append(dt == DType.BOOL ? (v != 0 ? "True" : "False") : dt == DType.UINT64 ? Long.toUnsignedString(v) : Long.toString(v));
+      }
       return;
     }
     int stride = 1;
@@ -848,7 +881,7 @@ public final class Tensor {
     for (int i = 0; i < s[dim]; i++) {
       if (summarize && i == 3) { sb.append("..., "); i = s[dim] - 3; }
       if (i > 0 && !(summarize && i == s[dim] - 3)) sb.append(dim == s.length - 1 ? " " : "\n" + " ".repeat(dim + 1));
-      format(sb, v, iv, s, dim + 1, offset + i * stride);
+      format(sb, data, s, dim + 1, offset + i * stride);
     }
     sb.append(']');
   }

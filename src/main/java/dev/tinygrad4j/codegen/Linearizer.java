@@ -1,7 +1,6 @@
 package dev.tinygrad4j.codegen;
 
 import dev.tinygrad4j.DType;
-import dev.tinygrad4j.uop.Alu;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.Symbolic;
 import dev.tinygrad4j.uop.UOp;
@@ -16,8 +15,8 @@ import java.util.Set;
 
 /**
  * Turns a kernel AST into a flat list of UOps: loops (RANGE … ENDRANGE), accumulators (DEFINE_ACC, ASSIGN), loads,
- * ALU ops and stores. Each node is placed in the outermost loop that contains all the ranges it depends on, so
- * loop-invariant work is hoisted for free.
+ * ALU ops and stores. Each node is placed in the outermost open loop that holds all its sources, so loop-invariant
+ * work is hoisted for free.
  */
 public final class Linearizer {
   private static final class Block {
@@ -29,6 +28,7 @@ public final class Linearizer {
 
   private final List<Block> stack = new ArrayList<>();
   private final Map<UOp, Set<UOp>> rangesOf = new IdentityHashMap<>();
+  private final Map<UOp, Integer> levelOf = new IdentityHashMap<>(); // emitted node → depth of its loop
   private int accs;
 
   private Linearizer() {}
@@ -77,44 +77,42 @@ public final class Linearizer {
     if (level < stack.size() - 1) items.add(items.size() - 1, u); else items.add(u);
   }
 
+  /** Emits u (and what it needs) into the outermost open loop holding all its sources; returns its linear form. */
   private UOp emit(UOp u) {
     if (u.op() == Ops.RANGE) return u;
-    var rs = ranges(u);
+    for (int i = stack.size() - 1; i >= 0; i--) {
+      var done = stack.get(i).memo.get(u);
+      if (done != null) return done;
+    }
     int level = 0;
-    for (int i = stack.size() - 1; i > 0; i--) if (rs.contains(stack.get(i).range)) { level = i; break; }
-    if (u.op() == Ops.REDUCE) level = stack.size() - 1; // its accumulator lives in the innermost open loop
-    var done = stack.get(level).memo.get(u);
-    if (done != null) return done;
     UOp out;
     if (u.op() == Ops.REDUCE) {
-      var acc = UOp.of(Ops.DEFINE_ACC, u.dtype(), accs++, emit(identity((Ops) u.arg(), u.dtype())));
-      insert(level, acc);
+      level = stack.size() - 1; // the accumulator lives in the innermost open loop
+      out = UOp.of(Ops.DEFINE_ACC, u.dtype(), accs++, emit(UOp.identity((Ops) u.arg(), u.dtype())));
+      insert(level, out);
       for (var r : u.src().subList(1, u.src().size())) open(r);
-      var v = emit(u.src(0));
-      var upd = UOp.alu((Ops) u.arg(), acc, v);
+      var upd = UOp.alu((Ops) u.arg(), out, emit(u.src(0)));
       stack.getLast().items.add(upd);
-      stack.getLast().items.add(UOp.of(Ops.ASSIGN, u.dtype(), null, acc, upd));
+      stack.getLast().items.add(UOp.of(Ops.ASSIGN, u.dtype(), null, out, upd));
       for (int i = 1; i < u.src().size(); i++) stack.removeLast();
-      out = acc;
     } else {
       var src = new ArrayList<UOp>();
-      for (var s : u.src()) src.add(emit(s));
+      for (var s : u.src()) {
+        var e = emit(s);
+        src.add(e);
+        level = Math.max(level, e.op() == Ops.RANGE ? depthOf(e) : levelOf.get(e));
+      }
       out = u.withSrc(src);
       insert(level, out);
     }
+    levelOf.put(out, level);
     stack.get(level).memo.put(u, out);
     return out;
   }
 
-  /** The starting value of an accumulator for a reduction op. */
-  public static UOp identity(Ops op, DType dt) {
-    return switch (op) {
-      case ADD -> UOp.cnst(dt, 0L);
-      case MUL -> UOp.cnst(dt, 1L);
-      case MAX -> dt.isFloat() ? UOp.cnst(dt, Double.NEGATIVE_INFINITY)
-          : UOp.cnst(dt, dt == DType.BOOL || dt.isUnsigned() ? 0L : Alu.wrap(dt, Long.MIN_VALUE >> (64 - dt.bits())));
-      default -> throw new IllegalArgumentException("no reduction for " + op);
-    };
+  private int depthOf(UOp range) {
+    for (int i = stack.size() - 1; i > 0; i--) if (stack.get(i).range == range) return i;
+    throw new IllegalStateException("linearize: " + range.op() + " " + range.arg() + " is used outside its loop");
   }
 
   private static void flatten(Block b, List<UOp> out) {

@@ -124,6 +124,7 @@ final class Lowerer {
       }
       case REDUCE_AXIS -> {
         var arg = (ReduceArg) u.arg();
+        if (arg.axes().stream().anyMatch(ax -> in[ax] == 0)) yield UOp.identity(arg.op(), u.dtype()); // empty reduction
         var inner = new ArrayList<>(idx);
         var rs = new ArrayList<UOp>();
         for (int ax : arg.axes()) {

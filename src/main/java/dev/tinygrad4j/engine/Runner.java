@@ -24,9 +24,9 @@ public final class Runner {
 
   /** Realizes roots on their devices and returns the buffer views holding their values. */
   public static synchronized List<UOp> realize(List<UOp> roots, List<Device> devices) {
-    var items = Schedule.create(roots, devices);
+    var plan = Schedule.create(roots, devices);
     int debug = Flags.debug();
-    for (var item : items) {
+    for (var item : plan.items()) {
       switch (item) {
         case Schedule.Copy c -> {
           try (var arena = Arena.ofConfined()) {
@@ -38,6 +38,7 @@ public final class Runner {
         case Schedule.Kernel k -> run(k, debug);
       }
     }
+    Schedule.commit(plan); // only now: a schedule that failed halfway leaves no half-made results behind
     return roots.stream().map(Schedule::realized).toList();
   }
 

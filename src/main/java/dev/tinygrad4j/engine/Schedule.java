@@ -28,6 +28,8 @@ public final class Schedule {
   public record Kernel(String name, UOp ast, List<Buffer> bufs) implements Item {}
   /** A copy between devices. */
   public record Copy(Buffer dst, Buffer src) implements Item {}
+  /** The steps, and the nodes whose buffers they fill (recorded by {@link #commit} once the steps have run). */
+  public record Plan(List<Item> items, Map<UOp, UOp> realized) {}
 
   // realized nodes: a lazy node → the view of the buffer holding its value; weak so graphs nobody holds go away
   private static final Map<UOp, UOp> REALIZED = Collections.synchronizedMap(new WeakHashMap<>());
@@ -73,8 +75,8 @@ public final class Schedule {
     return r;
   }
 
-  /** The schedule that realizes roots (each on its device); afterwards {@link #realized} gives their buffers. */
-  public static List<Item> create(List<UOp> roots, List<Device> devices) {
+  /** The schedule that realizes roots (each on its device); once it has run, {@link #commit} records the results. */
+  public static Plan create(List<UOp> roots, List<Device> devices) {
     var subst = new IdentityHashMap<UOp, UOp>();
     var rs = roots.stream().map(r -> substitute(r, subst)).toList();
     var points = new LinkedHashSet<UOp>();
@@ -114,7 +116,9 @@ public final class Schedule {
       if (dev == null) dev = n.op() == Ops.COPY ? dev(n) : deviceOf(n);
       if (dev == null) dev = devices.getFirst();
       var out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
-      if (n.op() == Ops.COPY) {
+      if (UOp.prod(n.shape()) == 0) {
+        // nothing to compute
+      } else if (n.op() == Ops.COPY) {
         var src = views.getOrDefault(n.src(0), n.src(0));
         items.add(new Copy(out, (Buffer) (src.op() == Ops.BUFFER ? src : src.src(0)).arg()));
       } else {
@@ -125,16 +129,15 @@ public final class Schedule {
             "a kernel on " + dev.name() + " reads a buffer on " + b.device().name() + ": move tensors with to(device) first");
         items.add(new Kernel(name(ast, n.shape()), ast, bufs));
       }
-      var v = view(out, n.shape());
-      views.put(n, v);
-      REALIZED.put(n, v);
+      views.put(n, view(out, n.shape()));
     }
-    for (int i = 0; i < roots.size(); i++) {
-      var v = views.getOrDefault(rs.get(i), rs.get(i));
-      REALIZED.put(roots.get(i), v);
-    }
-    return items;
+    var realized = new IdentityHashMap<>(views);
+    for (int i = 0; i < roots.size(); i++) realized.put(roots.get(i), views.getOrDefault(rs.get(i), rs.get(i)));
+    return new Plan(items, realized);
   }
+
+  /** Records the buffers a plan has filled, so later schedules read them instead of recomputing. */
+  public static void commit(Plan plan) { REALIZED.putAll(plan.realized()); }
 
   /** The buffer view holding u's value once its schedule has run, or null if it has not been realized. */
   public static UOp realized(UOp u) {

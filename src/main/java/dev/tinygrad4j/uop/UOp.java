@@ -100,6 +100,16 @@ public final class UOp {
   }
   /** An int32 index constant. */
   public static UOp idx(long v) { return cnst(DType.INT32, v); }
+  /** The starting value of a reduction: 0 for ADD, 1 for MUL, the type's minimum for MAX. */
+  public static UOp identity(Ops op, DType dt) {
+    return switch (op) {
+      case ADD -> cnst(dt, 0L);
+      case MUL -> cnst(dt, 1L);
+      case MAX -> dt.isFloat() ? cnst(dt, Double.NEGATIVE_INFINITY)
+          : cnst(dt, dt == DType.BOOL || dt.isUnsigned() ? 0L : Long.MIN_VALUE >> (64 - dt.bits()));
+      default -> throw new IllegalArgumentException("no reduction for " + op);
+    };
+  }
   /** True if this is a CONST. */
   public boolean isConst() { return op == Ops.CONST; }
   /** True if this is a CONST equal to v. */
