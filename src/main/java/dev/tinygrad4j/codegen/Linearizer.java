@@ -2,6 +2,7 @@ package dev.tinygrad4j.codegen;
 
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.PatternMatcher;
 import dev.tinygrad4j.uop.Symbolic;
 import dev.tinygrad4j.uop.UOp;
 
@@ -35,7 +36,7 @@ public final class Linearizer {
 
   /** Simplifies the AST and returns its linearized program. */
   public static List<UOp> linearize(UOp ast) {
-    var sink = Symbolic.RULES.graphRewrite(ast);
+    var sink = PatternMatcher.graphRewrite(ast, Symbolic.RULES);
     var l = new Linearizer();
     var top = new Block(null);
     l.stack.add(top);

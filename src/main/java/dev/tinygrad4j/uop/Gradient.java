@@ -2,7 +2,6 @@ package dev.tinygrad4j.uop;
 
 import dev.tinygrad4j.uop.UOp.ReduceArg;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -11,8 +10,9 @@ import java.util.Map;
 import java.util.Set;
 
 import static dev.tinygrad4j.uop.Ops.*;
+import static dev.tinygrad4j.uop.PatternMatcher.rule;
 
-/** Reverse-mode gradients: one rule per primitive, giving each source's gradient from the node's gradient g. */
+/** Reverse-mode gradients: a table of rules, one per primitive, run by the pattern engine over the graph. */
 public final class Gradient {
   private Gradient() {}
 
@@ -29,7 +29,8 @@ public final class Gradient {
     for (var u : order.reversed()) {
       var g = grads.get(u);
       if (g == null || !onPath.contains(u) || u.src().isEmpty()) continue;
-      var local = rule(u, g);
+      var local = RULES.match(u, Map.of("grad", g));
+      if (local == null) continue;
       for (int i = 0; i < u.src().size(); i++) {
         var s = u.src(i);
         if (local.get(i) == null || !onPath.contains(s)) continue;
@@ -45,74 +46,71 @@ public final class Gradient {
   private static UOp un(Ops op, UOp x) { return UOp.alu(op, x); }
   private static UOp where(UOp cond, UOp a, UOp b) { return UOp.alu(WHERE, cond, a, b); }
 
-  /** Gradients of u's sources (null where a source gets none). */
+  private static UOp g(Map<String, UOp> b) { return b.get("grad"); }
+  private static UOp r(Map<String, UOp> b) { return b.get("ret"); }
+  private static UPat ret(Ops op) { return UPat.op(op).named("ret"); }
+
+  /** Gradients of a node's sources from the node ("ret") and its gradient ("grad"); null where a source gets none. */
   @SuppressWarnings("unchecked")
-  private static List<UOp> rule(UOp u, UOp g) {
-    var x = u.src(0);
-    var in = x.shape();
-    return switch (u.op()) {
-      case ADD -> List.of(g, g);
-      case MUL -> List.of(g.mul(u.src(1)), g.mul(x));
-      case MULACC -> List.of(g.mul(u.src(1)), g.mul(x), g);
-      case NEG -> List.of(un(NEG, g));
-      case EXP2 -> List.of(g.mul(u).mul(c(u, Math.log(2))));
-      case LOG2 -> List.of(g.mul(un(RECIPROCAL, x.mul(c(x, Math.log(2))))));
-      case SIN -> List.of(g.mul(UOp.alu(SIN, c(x, Math.PI / 2).add(un(NEG, x)))));
-      case SQRT -> List.of(g.mul(un(RECIPROCAL, u.mul(c(u, 2)))));
-      case RECIPROCAL -> List.of(un(NEG, g).mul(u).mul(u));
-      case TRUNC -> List.of(c(g, 0));
-      case MAX -> {
-        var a = x; var b = u.src(1);
-        var tie = where(UOp.alu(CMPEQ, a, b), g.mul(c(g, 0.5)), c(g, 0));
-        yield List.of(where(UOp.alu(CMPLT, b, a), g, tie), where(UOp.alu(CMPLT, a, b), g, tie));
-      }
-      case WHERE -> Arrays.asList(null, where(x, g, c(g, 0)), where(x, c(g, 0), g));
-      case CAST -> List.of(g.cast(x.dtype()));
-      case CONTIGUOUS -> List.of(g);
-      case COPY -> List.of(UOp.of(COPY, g.dtype(), deviceOf(x), g));
-      case RESHAPE -> List.of(g.reshape(in));
-      case PERMUTE -> {
-        var p = (List<Integer>) u.arg();
+  private static final PatternMatcher<List<UOp>> RULES = new PatternMatcher<>(List.<PatternMatcher.Rule<List<UOp>>>of(
+      rule(ret(ADD), b -> List.of(g(b), g(b))),
+      rule(ret(MUL), b -> List.of(g(b).mul(r(b).src(1)), g(b).mul(r(b).src(0)))),
+      rule(ret(MULACC), b -> List.of(g(b).mul(r(b).src(1)), g(b).mul(r(b).src(0)), g(b))),
+      rule(ret(NEG), b -> List.of(un(NEG, g(b)))),
+      rule(ret(EXP2), b -> List.of(g(b).mul(r(b)).mul(c(r(b), Math.log(2))))),
+      rule(ret(LOG2), b -> List.of(g(b).mul(un(RECIPROCAL, r(b).src(0).mul(c(r(b), Math.log(2))))))),
+      rule(ret(SIN), b -> List.of(g(b).mul(UOp.alu(SIN, c(r(b), Math.PI / 2).add(un(NEG, r(b).src(0))))))), // cos x = sin(π/2 - x)
+      rule(ret(SQRT), b -> List.of(g(b).mul(un(RECIPROCAL, r(b).mul(c(r(b), 2)))))),
+      rule(ret(RECIPROCAL), b -> List.of(un(NEG, g(b)).mul(r(b)).mul(r(b)))),
+      rule(ret(TRUNC), b -> List.of(c(g(b), 0))),
+      rule(ret(MAX), b -> { // ties share the gradient equally
+        var x = r(b).src(0); var y = r(b).src(1); var gr = g(b);
+        var tie = where(UOp.alu(CMPEQ, x, y), gr.mul(c(gr, 0.5)), c(gr, 0));
+        return List.of(where(UOp.alu(CMPLT, y, x), gr, tie), where(UOp.alu(CMPLT, x, y), gr, tie));
+      }),
+      rule(ret(WHERE), b -> Arrays.asList(null, where(r(b).src(0), g(b), c(g(b), 0)), where(r(b).src(0), c(g(b), 0), g(b)))),
+      rule(ret(CAST), b -> List.of(g(b).cast(r(b).src(0).dtype()))),
+      rule(ret(CONTIGUOUS), b -> List.of(g(b))),
+      rule(ret(COPY), b -> List.of(UOp.of(COPY, g(b).dtype(), deviceOf(r(b).src(0)), g(b)))),
+      rule(ret(RESHAPE), b -> List.of(g(b).reshape(r(b).src(0).shape()))),
+      rule(ret(PERMUTE), b -> {
+        var p = (List<Integer>) r(b).arg();
         var inv = new int[p.size()];
         for (int i = 0; i < inv.length; i++) inv[p.get(i)] = i;
-        yield List.of(g.permute(inv));
-      }
-      case EXPAND -> {
-        var axes = new ArrayList<Integer>();
-        var out = u.shape();
-        for (int i = 0; i < in.length; i++) if (in[i] != out[i]) axes.add(i);
-        yield List.of(g.reduce(ADD, UOp.ints(axes)));
-      }
-      case PAD -> {
-        var a = (List<List<Integer>>) u.arg();
+        return List.of(g(b).permute(inv));
+      }),
+      rule(ret(EXPAND), b -> {
+        var in = r(b).src(0).shape(); var out = r(b).shape();
+        return List.of(g(b).reduce(ADD, java.util.stream.IntStream.range(0, in.length).filter(i -> in[i] != out[i]).toArray()));
+      }),
+      rule(ret(PAD), b -> {
+        var a = (List<List<Integer>>) r(b).arg(); var in = r(b).src(0).shape();
         var se = new int[in.length][];
         for (int i = 0; i < in.length; i++) se[i] = new int[]{a.get(i).get(0), a.get(i).get(0) + in[i]};
-        yield List.of(g.shrink(se));
-      }
-      case SHRINK -> {
-        var a = (List<List<Integer>>) u.arg();
+        return List.of(g(b).shrink(se));
+      }),
+      rule(ret(SHRINK), b -> {
+        var a = (List<List<Integer>>) r(b).arg(); var in = r(b).src(0).shape();
         var ba = new int[in.length][];
         for (int i = 0; i < in.length; i++) ba[i] = new int[]{a.get(i).get(0), in[i] - a.get(i).get(1)};
-        yield List.of(g.pad(ba));
-      }
-      case FLIP -> List.of(g.flip(UOp.ints((List<Integer>) u.arg())));
-      case REDUCE_AXIS -> {
-        var arg = (ReduceArg) u.arg();
-        var ge = g.expand(in);
-        yield List.of(switch (arg.op()) {
+        return List.of(g(b).pad(ba));
+      }),
+      rule(ret(FLIP), b -> List.of(g(b).flip(UOp.ints((List<Integer>) r(b).arg())))),
+      rule(ret(REDUCE_AXIS), b -> {
+        var u = r(b); var x = u.src(0); var in = x.shape(); var arg = (ReduceArg) u.arg();
+        var ge = g(b).expand(in);
+        return List.of(switch (arg.op()) {
           case ADD -> ge;
           case MAX -> { // ties share the gradient equally
             var mask = where(UOp.alu(CMPEQ, x, u.expand(in)), c(x, 1), c(x, 0));
-            var count = mask.reduce(ADD, UOp.ints(arg.axes())).expand(in);
-            yield ge.mul(mask).mul(un(RECIPROCAL, count));
+            yield ge.mul(mask).mul(un(RECIPROCAL, mask.reduce(ADD, UOp.ints(arg.axes())).expand(in)));
           }
           case MUL -> ge.mul(u.expand(in)).mul(un(RECIPROCAL, x));
           default -> throw new IllegalStateException("no gradient for reduce " + arg.op());
         });
-      }
-      default -> Arrays.asList(new UOp[u.src().size()]); // comparisons, bit ops, integer ops, DETACH: no gradient
-    };
-  }
+      })
+      // every other op (comparisons, bit and integer ops, DETACH) passes no gradient
+  ));
 
   private static Object deviceOf(UOp x) {
     for (var n : x.toposort()) if (n.op() == BUFFER) return ((dev.tinygrad4j.runtime.Buffer) n.arg()).device();

@@ -8,17 +8,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
-/** An ordered list of pattern → rewrite rules, and the one engine that applies rules to a graph. */
-public final class PatternMatcher {
-  /** One rule: when pat matches, fn builds the replacement from the bindings (null: no change). */
-  public record Rule(UPat pat, Function<Map<String, UOp>, UOp> fn) {}
+/**
+ * An ordered list of pattern → result rules, and the one engine that applies them. With UOp results the rules
+ * rewrite graphs ({@link #graphRewrite}); the gradient table uses the same matcher with lists of UOps as results.
+ *
+ * @param <R> what a rule produces
+ */
+public final class PatternMatcher<R> {
+  /** One rule: when pat matches, fn builds the result from the bindings (null: the rule does not apply). */
+  public record Rule<R>(UPat pat, Function<Map<String, UOp>, R> fn) {}
 
-  private final List<Rule> rules;
-  private final Map<Ops, List<Rule>> byOp = new EnumMap<>(Ops.class);
-  private final List<Rule> anyOp = new ArrayList<>();
+  private final List<Rule<R>> rules;
+  private final Map<Ops, List<Rule<R>>> byOp = new EnumMap<>(Ops.class);
 
   /** A matcher over these rules, tried in order. */
-  public PatternMatcher(List<Rule> rules) {
+  public PatternMatcher(List<Rule<R>> rules) {
     this.rules = List.copyOf(rules);
     for (var op : Ops.values()) byOp.put(op, new ArrayList<>());
     for (var r : rules) {
@@ -28,19 +32,19 @@ public final class PatternMatcher {
   }
 
   /** A rule. */
-  public static Rule rule(UPat pat, Function<Map<String, UOp>, UOp> fn) { return new Rule(pat, fn); }
+  public static <R> Rule<R> rule(UPat pat, Function<Map<String, UOp>, R> fn) { return new Rule<>(pat, fn); }
 
   /** This matcher's rules followed by another's. */
-  public PatternMatcher plus(PatternMatcher other) {
+  public PatternMatcher<R> plus(PatternMatcher<R> other) {
     var all = new ArrayList<>(rules);
     all.addAll(other.rules);
-    return new PatternMatcher(all);
+    return new PatternMatcher<>(all);
   }
 
-  /** The result of the first rule that matches u and returns a node, or null. */
-  public UOp rewrite(UOp u) {
+  /** The result of the first rule that matches u, or null; the rules also see the context bindings. */
+  public R match(UOp u, Map<String, UOp> context) {
     for (var r : byOp.get(u.op())) {
-      var b = new HashMap<String, UOp>();
+      var b = new HashMap<>(context);
       if (r.pat().match(u, b)) {
         var out = r.fn().apply(b);
         if (out != null && out != u) return out;
@@ -50,16 +54,16 @@ public final class PatternMatcher {
   }
 
   /** Rewrites the graph under root bottom-up until no rule applies anywhere. */
-  public UOp graphRewrite(UOp root) { return rewrite(root, new IdentityHashMap<>()); }
+  public static UOp graphRewrite(UOp root, PatternMatcher<UOp> pm) { return rewrite(root, pm, new IdentityHashMap<>()); }
 
-  private UOp rewrite(UOp u, Map<UOp, UOp> memo) {
+  private static UOp rewrite(UOp u, PatternMatcher<UOp> pm, Map<UOp, UOp> memo) {
     var done = memo.get(u);
     if (done != null) return done;
     var src = new ArrayList<UOp>(u.src().size());
-    for (var s : u.src()) src.add(rewrite(s, memo));
+    for (var s : u.src()) src.add(rewrite(s, pm, memo));
     var n = u.withSrc(src);
-    var r = rewrite(n);
-    var out = r == null ? n : rewrite(r, memo);
+    var r = pm.match(n, Map.of());
+    var out = r == null ? n : rewrite(r, pm, memo);
     memo.put(u, out);
     memo.put(n, out);
     return out;

@@ -22,12 +22,12 @@ public final class Symbolic {
   static { for (var o : Ops.values()) if (o.isAlu()) ALU.add(o); ALU.add(Ops.CAST); ALU.add(Ops.BITCAST); }
 
   /** Folds ALU ops, casts and bitcasts whose sources are all constants. */
-  public static final PatternMatcher CONSTANT_FOLDING = new PatternMatcher(List.of(
-      rule(UPat.any(ALU).where(u -> !u.src().isEmpty() && u.src().stream().allMatch(UOp::isConst)).named("x"),
+  public static final PatternMatcher<UOp> CONSTANT_FOLDING = new PatternMatcher<>(List.of(
+      PatternMatcher.<UOp>rule(UPat.any(ALU).where(u -> !u.src().isEmpty() && u.src().stream().allMatch(UOp::isConst)).named("x"),
           b -> fold(b.get("x")))));
 
   /** Constant folding, identities, canonical order and int index folding. */
-  public static final PatternMatcher RULES = CONSTANT_FOLDING.plus(new PatternMatcher(List.of(
+  public static final PatternMatcher<UOp> RULES = CONSTANT_FOLDING.plus(new PatternMatcher<>(List.<PatternMatcher.Rule<UOp>>of(
       // constants go on the right of commutative ops
       rule(UPat.any(EnumSet.of(Ops.ADD, Ops.MUL, Ops.MAX, Ops.AND, Ops.OR, Ops.XOR, Ops.CMPEQ, Ops.CMPNE))
           .where(u -> u.src(0).isConst() && !u.src(1).isConst()).named("x"),
