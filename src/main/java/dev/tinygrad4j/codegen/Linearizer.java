@@ -8,6 +8,7 @@ import dev.tinygrad4j.uop.UOp;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -30,14 +31,19 @@ public final class Linearizer {
   private final List<Block> stack = new ArrayList<>();
   private final Map<UOp, Set<UOp>> rangesOf = new IdentityHashMap<>();
   private final Map<UOp, Integer> levelOf = new IdentityHashMap<>(); // emitted node → depth of its loop
+  private final PatternMatcher<UOp> rules;
   private int accs;
 
-  private Linearizer() {}
+  private Linearizer(PatternMatcher<UOp> rules) { this.rules = rules; }
 
   /** Simplifies the AST and returns its linearized program. */
-  public static List<UOp> linearize(UOp ast) {
-    var sink = PatternMatcher.graphRewrite(ast, Symbolic.RULES);
-    var l = new Linearizer();
+  public static List<UOp> linearize(UOp ast) { return linearize(ast, EnumSet.allOf(Ops.class)); }
+
+  /** Simplifies the AST, decomposes the ops outside {@code supported}, and returns its linearized program. */
+  public static List<UOp> linearize(UOp ast, Set<Ops> supported) {
+    var rules = Symbolic.RULES.plus(Decompositions.forMissing(supported));
+    var sink = PatternMatcher.graphRewrite(ast, rules);
+    var l = new Linearizer(rules);
     var top = new Block(null);
     l.stack.add(top);
     for (var store : sink.src()) {
@@ -92,8 +98,9 @@ public final class Linearizer {
       out = UOp.of(Ops.DEFINE_ACC, u.dtype(), accs++, emit(UOp.identity((Ops) u.arg(), u.dtype())));
       insert(level, out);
       for (var r : u.src().subList(1, u.src().size())) open(r);
-      var upd = UOp.alu((Ops) u.arg(), out, emit(u.src(0)));
-      stack.getLast().items.add(upd);
+      var v = emit(u.src(0));
+      // the combining step goes through the same rules, so a device without MAX gets no MAX here either
+      var upd = inner(PatternMatcher.graphRewrite(UOp.alu((Ops) u.arg(), out, v), rules), new IdentityHashMap<>(Map.of(out, out, v, v)));
       stack.getLast().items.add(UOp.of(Ops.ASSIGN, u.dtype(), null, out, upd));
       for (int i = 1; i < u.src().size(); i++) stack.removeLast();
     } else {
@@ -109,6 +116,17 @@ public final class Linearizer {
     levelOf.put(out, level);
     stack.get(level).memo.put(u, out);
     return out;
+  }
+
+  /** Appends n, already in linear form, to the innermost loop: its sources first, except those in done. */
+  private UOp inner(UOp n, Map<UOp, UOp> done) {
+    if (done.containsKey(n)) return n;
+    done.put(n, n);
+    if (n.isConst()) return emit(n);
+    for (var s : n.src()) inner(s, done);
+    stack.getLast().items.add(n);
+    levelOf.put(n, stack.size() - 1);
+    return n;
   }
 
   private int depthOf(UOp range) {

@@ -47,7 +47,7 @@ public final class Runner {
     if (debug >= 5) System.out.println(k.ast());
     var prog = PROGRAMS.get(new CacheKey(dev, k.ast()));
     if (prog == null) {
-      var linear = Linearizer.linearize(k.ast());
+      var linear = Linearizer.linearize(k.ast(), dev.ops());
       if (debug >= 4) System.out.println(Linearizer.format(k.name(), linear));
       prog = dev.compile(k.name(), linear);
       PROGRAMS.put(new CacheKey(dev, k.ast()), prog);

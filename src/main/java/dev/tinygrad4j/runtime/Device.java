@@ -1,9 +1,12 @@
 package dev.tinygrad4j.runtime;
 
+import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
 
 import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /** A device: memory (alloc, free, copies to and from the host) and a way to turn a linearized kernel into a program. */
 public interface Device {
@@ -17,6 +20,8 @@ public interface Device {
   void copyIn(Object mem, MemorySegment src);
   /** Copies device memory out to host bytes. */
   void copyOut(MemorySegment dst, Object mem);
+  /** The ops this device renders; codegen decomposes the others into these. */
+  default Set<Ops> ops() { return EnumSet.allOf(Ops.class); }
   /** Turns a linearized kernel into something that runs. */
   Program compile(String name, List<UOp> linear);
 
