@@ -186,27 +186,17 @@ public final class Tensor {
     return buf.copyOut(arena.allocate(Math.max(1, buf.nbytes())));
   }
 
+  /** Copies the data, cast to dt, into dst (a host array's segment). */
+  private void copyOut(DType dt, MemorySegment dst) {
+    try (var arena = Arena.ofConfined()) { dst.copyFrom(cast(dt).hostData(arena).asSlice(0, dst.byteSize())); }
+  }
+
   /** The data as float32, flat and row-major. */
-  public float[] toFloatArray() {
-    var t = dtype() == DType.FLOAT32 ? this : cast(DType.FLOAT32);
-    var out = new float[numel()];
-    try (var arena = Arena.ofConfined()) { MemorySegment.ofArray(out).copyFrom(t.hostData(arena).asSlice(0, out.length * 4L)); }
-    return out;
-  }
+  public float[] toFloatArray() { var out = new float[numel()]; copyOut(DType.FLOAT32, MemorySegment.ofArray(out)); return out; }
   /** The data as float64, flat and row-major. */
-  public double[] toDoubleArray() {
-    var t = dtype() == DType.FLOAT64 ? this : cast(DType.FLOAT64);
-    var out = new double[numel()];
-    try (var arena = Arena.ofConfined()) { MemorySegment.ofArray(out).copyFrom(t.hostData(arena).asSlice(0, out.length * 8L)); }
-    return out;
-  }
+  public double[] toDoubleArray() { var out = new double[numel()]; copyOut(DType.FLOAT64, MemorySegment.ofArray(out)); return out; }
   /** The data as int32 (floats truncate), flat and row-major. */
-  public int[] toIntArray() {
-    var t = dtype() == DType.INT32 ? this : cast(DType.INT32);
-    var out = new int[numel()];
-    try (var arena = Arena.ofConfined()) { MemorySegment.ofArray(out).copyFrom(t.hostData(arena).asSlice(0, out.length * 4L)); }
-    return out;
-  }
+  public int[] toIntArray() { var out = new int[numel()]; copyOut(DType.INT32, MemorySegment.ofArray(out)); return out; }
   /** The value of a one-element tensor. */
   public double item() {
     if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Arrays.toString(shape()) + " has " + numel() + " elements, not 1");
