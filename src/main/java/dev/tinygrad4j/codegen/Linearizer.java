@@ -5,10 +5,12 @@ import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.PatternMatcher;
 import dev.tinygrad4j.uop.Symbolic;
 import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.UOp.AxisType;
 
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -16,9 +18,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Turns a kernel AST into a flat list of UOps: loops (RANGE … ENDRANGE), accumulators (DEFINE_ACC, ASSIGN), loads,
- * ALU ops and stores. Each node is placed in the outermost open loop that holds all its sources, so loop-invariant
- * work is hoisted for free.
+ * Turns a kernel AST into a flat list of UOps: loops (RANGE … ENDRANGE), accumulators (DEFINE_ACC, ASSIGN, or
+ * LOAD/STORE on an accumulator array), loads, ALU ops and stores. Each node is placed in the outermost open loop that
+ * holds all its sources, so loop-invariant work is hoisted for free.
+ * <p>
+ * Output loops (THREAD, LOOP) open first. UPCAST loops open last and lazily, after every reduction: a reduction over
+ * UPCAST outputs keeps one accumulator per upcast element, and its loop nest becomes reduce loops around small
+ * upcast loops — the register tile a compiler turns into vector code.
  */
 public final class Linearizer {
   private static final class Block {
@@ -31,8 +37,10 @@ public final class Linearizer {
   private final List<Block> stack = new ArrayList<>();
   private final Map<UOp, Set<UOp>> rangesOf = new IdentityHashMap<>();
   private final Map<UOp, Integer> levelOf = new IdentityHashMap<>(); // emitted node → depth of its loop
+  private final Map<UOp, UOp> reduced = new IdentityHashMap<>(); // REDUCE → what reads its result
   private final PatternMatcher<UOp> rules;
-  private int accs;
+  private List<UOp> pendingUpcast = List.of(); // this store's upcast loops, opened together at first use
+  private int accs, freshIds = 1 << 20;
 
   private Linearizer(PatternMatcher<UOp> rules) { this.rules = rules; }
 
@@ -47,9 +55,12 @@ public final class Linearizer {
     var top = new Block(null);
     l.stack.add(top);
     for (var store : sink.src()) {
-      var outer = new ArrayList<>(l.ranges(store));
-      outer.sort(Comparator.comparingInt(r -> (Integer) r.arg()));
+      var outer = l.ranges(store).stream().filter(r -> r.axisType().compareTo(AxisType.LOOP) <= 0)
+          .sorted(Comparator.comparing(UOp::axisType).thenComparingInt(UOp::axisId)).toList();
       for (var r : outer) l.open(r);
+      l.pendingUpcast = l.ranges(store).stream().filter(r -> r.axisType() == AxisType.UPCAST)
+          .sorted(Comparator.comparingInt(UOp::axisId)).toList();
+      for (var u : store.toposort()) if (u.op() == Ops.REDUCE && !l.insideReduce(u, store)) l.accumulate(u);
       l.emit(store);
       while (l.stack.size() > 1) l.stack.removeLast();
     }
@@ -71,6 +82,17 @@ public final class Linearizer {
     return s;
   }
 
+  /** True if red is reached from root only through the value of another REDUCE (it is emitted with that one). */
+  private boolean insideReduce(UOp red, UOp root) {
+    for (var u : root.toposort()) if (u != red && u.op() == Ops.REDUCE && u.src(0).allNodes().contains(red)) return true;
+    return false;
+  }
+
+  private boolean isOpen(UOp range) {
+    for (int i = stack.size() - 1; i > 0; i--) if (stack.get(i).range == range) return true;
+    return false;
+  }
+
   private void open(UOp range) {
     emit(range.src(0));
     var b = new Block(range);
@@ -82,38 +104,90 @@ public final class Linearizer {
   private void insert(int level, UOp u) {
     var items = stack.get(level).items;
     if (level < stack.size() - 1) items.add(items.size() - 1, u); else items.add(u);
+    levelOf.put(u, level);
   }
+
+  private UOp fresh(UOp range) { return UOp.range(range.rangeSize(), freshIds++, range.axisType()); }
+
+  private static UOp flat(List<UOp> rs) {
+    UOp idx = rs.getFirst();
+    for (var r : rs.subList(1, rs.size())) idx = idx.mul(r.rangeSize()).add(r);
+    return idx;
+  }
+
+  /**
+   * Emits the loops of a reduction in the innermost open loop. Over upcast outputs the accumulator is an array
+   * (initialized, then updated inside the reduce loops by a loop over fresh copies of the upcast ranges); the
+   * result is read back where the upcast loops are opened later.
+   */
+  private void accumulate(UOp u) {
+    if (reduced.containsKey(u)) return;
+    var op = (Ops) u.arg();
+    var upcast = ranges(u).stream().filter(r -> r.axisType() == AxisType.UPCAST && !isOpen(r))
+        .sorted(Comparator.comparingInt(UOp::axisId)).toList();
+    int size = upcast.stream().mapToInt(UOp::rangeSize).reduce(1, (a, b) -> a * b);
+    int level = stack.size() - 1;
+    var acc = UOp.of(Ops.DEFINE_ACC, u.dtype(), new UOp.Acc(accs++, size), emit(UOp.identity(op, u.dtype())));
+    insert(level, acc);
+    stack.get(level).memo.put(acc, acc);
+    if (size == 1) {
+      for (var r : u.src().subList(1, u.src().size())) open(r);
+      var v = emit(u.src(0));
+      var upd = inner(PatternMatcher.graphRewrite(UOp.alu(op, acc, v), rules), new IdentityHashMap<>(Map.of(acc, acc, v, v)));
+      stack.getLast().items.add(UOp.of(Ops.ASSIGN, u.dtype(), null, acc, upd));
+      truncate(level);
+      reduced.put(u, acc);
+      return;
+    }
+    // init: acc[i] = identity for every upcast element
+    var init = upcast.stream().map(this::fresh).toList();
+    init.forEach(this::open);
+    stack.getLast().items.add(UOp.of(Ops.STORE, DType.BOOL, null, acc, emit(flat(init)), emit(UOp.identity(op, u.dtype()))));
+    truncate(level);
+    // update: inside the reduce loops, a loop over the upcast elements
+    for (var r : u.src().subList(1, u.src().size())) open(r);
+    var copies = upcast.stream().map(this::fresh).toList();
+    copies.forEach(this::open);
+    var map = new HashMap<UOp, UOp>();
+    for (int i = 0; i < upcast.size(); i++) map.put(upcast.get(i), copies.get(i));
+    var v = emit(u.src(0).substitute(map));
+    var idx = emit(flat(copies));
+    var cur = emit(UOp.of(Ops.LOAD, u.dtype(), null, acc, idx));
+    var upd = inner(PatternMatcher.graphRewrite(UOp.alu(op, cur, v), rules), new IdentityHashMap<>(Map.of(cur, cur, v, v)));
+    stack.getLast().items.add(UOp.of(Ops.STORE, DType.BOOL, null, acc, idx, upd));
+    truncate(level);
+    reduced.put(u, UOp.of(Ops.LOAD, u.dtype(), null, acc, flat(upcast)));
+  }
+
+  private void truncate(int level) { while (stack.size() - 1 > level) stack.removeLast(); }
 
   /** Emits u (and what it needs) into the outermost open loop holding all its sources; returns its linear form. */
   private UOp emit(UOp u) {
-    if (u.op() == Ops.RANGE) return u;
+    if (u.op() == Ops.RANGE) {
+      if (!isOpen(u)) { // upcast loops open where first needed, innermost, all together in a fixed order
+        if (pendingUpcast.contains(u)) { var p = pendingUpcast; pendingUpcast = List.of(); p.forEach(this::open); }
+        else open(u);
+      }
+      return u;
+    }
     for (int i = stack.size() - 1; i >= 0; i--) {
       var done = stack.get(i).memo.get(u);
       if (done != null) return done;
     }
-    int level = 0;
-    UOp out;
     if (u.op() == Ops.REDUCE) {
-      level = stack.size() - 1; // the accumulator lives in the innermost open loop
-      out = UOp.of(Ops.DEFINE_ACC, u.dtype(), accs++, emit(UOp.identity((Ops) u.arg(), u.dtype())));
-      insert(level, out);
-      for (var r : u.src().subList(1, u.src().size())) open(r);
-      var v = emit(u.src(0));
-      // the combining step goes through the same rules, so a device without MAX gets no MAX here either
-      var upd = inner(PatternMatcher.graphRewrite(UOp.alu((Ops) u.arg(), out, v), rules), new IdentityHashMap<>(Map.of(out, out, v, v)));
-      stack.getLast().items.add(UOp.of(Ops.ASSIGN, u.dtype(), null, out, upd));
-      for (int i = 1; i < u.src().size(); i++) stack.removeLast();
-    } else {
-      var src = new ArrayList<UOp>();
-      for (var s : u.src()) {
-        var e = emit(s);
-        src.add(e);
-        level = Math.max(level, e.op() == Ops.RANGE ? depthOf(e) : levelOf.get(e));
-      }
-      out = u.withSrc(src);
-      insert(level, out);
+      accumulate(u);
+      var r = reduced.get(u);
+      return r.op() == Ops.DEFINE_ACC ? r : emit(r);
     }
-    levelOf.put(out, level);
+    int level = 0;
+    var src = new ArrayList<UOp>();
+    for (var s : u.src()) {
+      var e = emit(s);
+      src.add(e);
+      level = Math.max(level, e.op() == Ops.RANGE ? depthOf(e) : levelOf.get(e));
+    }
+    var out = u.withSrc(src);
+    insert(level, out);
     stack.get(level).memo.put(u, out);
     return out;
   }
@@ -131,7 +205,7 @@ public final class Linearizer {
 
   private int depthOf(UOp range) {
     for (int i = stack.size() - 1; i > 0; i--) if (stack.get(i).range == range) return i;
-    throw new IllegalStateException("linearize: " + range.op() + " " + range.arg() + " is used outside its loop");
+    throw new IllegalStateException("linearize: range " + range.arg() + " is used outside its loop");
   }
 
   private static void flatten(Block b, List<UOp> out) {

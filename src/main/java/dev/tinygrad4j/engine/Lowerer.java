@@ -29,7 +29,7 @@ final class Lowerer {
     l.param(out);
     var shape = value.shape();
     var idx = new ArrayList<UOp>();
-    for (int s : shape) idx.add(l.range(s));
+    for (int s : shape) idx.add(l.range(s, UOp.AxisType.LOOP));
     var v = l.lower(value, idx, UOp.cnst(DType.BOOL, 1L));
     var store = UOp.of(Ops.STORE, DType.BOOL, null, l.params.get(out), flat(idx, shape), v);
     bufsOut.addAll(l.params.keySet());
@@ -40,7 +40,7 @@ final class Lowerer {
     return params.computeIfAbsent(b, k -> UOp.of(Ops.DEFINE_GLOBAL, k.dtype(), params.size()));
   }
 
-  private UOp range(int size) { return size == 1 ? UOp.idx(0) : UOp.of(Ops.RANGE, DType.INT32, ranges++, UOp.idx(size)); }
+  private UOp range(int size, UOp.AxisType type) { return size == 1 ? UOp.idx(0) : UOp.range(size, ranges++, type); }
 
   /** Row-major flat index of idx in shape. */
   static UOp flat(List<UOp> idx, int[] shape) {
@@ -128,7 +128,7 @@ final class Lowerer {
         var inner = new ArrayList<>(idx);
         var rs = new ArrayList<UOp>();
         for (int ax : arg.axes()) {
-          var r = range(in[ax]);
+          var r = range(in[ax], UOp.AxisType.REDUCE);
           inner.set(ax, r);
           if (r.op() == Ops.RANGE) rs.add(r);
         }

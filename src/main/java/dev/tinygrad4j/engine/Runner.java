@@ -2,6 +2,7 @@ package dev.tinygrad4j.engine;
 
 import dev.tinygrad4j.Flags;
 import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.codegen.Optimizer;
 import dev.tinygrad4j.runtime.Buffer;
 import dev.tinygrad4j.runtime.Device;
 import dev.tinygrad4j.uop.UOp;
@@ -47,7 +48,9 @@ public final class Runner {
     if (debug >= 5) System.out.println(k.ast());
     var prog = PROGRAMS.get(new CacheKey(dev, k.ast()));
     if (prog == null) {
-      var linear = Linearizer.linearize(k.ast(), dev.ops());
+      var opts = Flags.getInt("NOOPT", 0) != 0 ? List.<Optimizer.Opt>of() : Optimizer.heuristic(k.ast(), dev.threads());
+      if (debug >= 3) System.out.println("opts for " + k.name() + ": " + opts);
+      var linear = Linearizer.linearize(Optimizer.apply(k.ast(), opts), dev.ops());
       if (debug >= 4) System.out.println(Linearizer.format(k.name(), linear));
       prog = dev.compile(k.name(), linear);
       PROGRAMS.put(new CacheKey(dev, k.ast()), prog);

@@ -20,6 +20,8 @@ public interface Device {
   void copyIn(Object mem, MemorySegment src);
   /** Copies device memory out to host bytes. */
   void copyOut(MemorySegment dst, Object mem);
+  /** How many threads a kernel may be split across (THREAD opt). */
+  default int threads() { return 1; }
   /** The ops this device renders; codegen decomposes the others into these. */
   default Set<Ops> ops() { return EnumSet.allOf(Ops.class); }
   /** Turns a linearized kernel into something that runs. */

@@ -6,6 +6,8 @@ import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 
@@ -24,6 +26,7 @@ public final class Interpreter implements Device {
     var srcs = new int[n][];
     var args = new Object[n];
     var jump = new int[n]; // RANGE: index of its ENDRANGE; ENDRANGE: index of its RANGE
+    var locals = new ArrayList<Integer>(); // bytes of each accumulator array
     for (int i = 0; i < n; i++) {
       var u = linear.get(i);
       ops[i] = u.op(); dts[i] = u.dtype(); args[i] = u.arg();
@@ -33,12 +36,17 @@ public final class Interpreter implements Device {
         return p;
       }).toArray();
       if (u.op() == Ops.ENDRANGE) { jump[i] = srcs[i][0]; jump[srcs[i][0]] = i; }
+      if (u.arg() instanceof UOp.Acc acc && acc.size() > 1) { jump[i] = locals.size(); locals.add(acc.size() * u.dtype().itemsize()); }
       pos.put(u, i);
     }
-    return mems -> run(ops, dts, srcs, args, jump, mems);
+    return mems -> {
+      var all = Arrays.copyOf(mems, mems.length + locals.size());
+      for (int k = 0; k < locals.size(); k++) all[mems.length + k] = MemorySegment.ofArray(new byte[locals.get(k)]);
+      run(ops, dts, srcs, args, jump, all, mems.length);
+    };
   }
 
-  private static void run(Ops[] ops, DType[] dts, int[][] srcs, Object[] args, int[] jump, Object[] mems) {
+  private static void run(Ops[] ops, DType[] dts, int[][] srcs, Object[] args, int[] jump, Object[] mems, int localBase) {
     int n = ops.length;
     var L = new long[n];
     var F = new double[n];
@@ -50,9 +58,12 @@ public final class Interpreter implements Device {
         case DEFINE_GLOBAL -> L[pc] = (Integer) args[pc];
         case RANGE -> { L[pc] = 0; if (L[s[0]] <= 0) pc = jump[pc]; }
         case ENDRANGE -> { if (++L[s[0]] < L[srcs[s[0]][0]]) pc = s[0]; }
-        case DEFINE_ACC, ASSIGN -> {
-          int dst = ops[pc] == Ops.ASSIGN ? s[0] : pc, from = s[s.length - 1];
-          L[dst] = L[from]; F[dst] = F[from];
+        case DEFINE_ACC -> {
+          if (((UOp.Acc) args[pc]).size() > 1) L[pc] = localBase + jump[pc]; // an array: its memory slot
+          else { L[pc] = L[s[0]]; F[pc] = F[s[0]]; }
+        }
+        case ASSIGN -> {
+          L[s[0]] = L[s[1]]; F[s[0]] = F[s[1]];
         }
         case LOAD -> {
           if (s.length > 2 && L[s[2]] == 0) { L[pc] = 0; F[pc] = 0; break; }

@@ -20,6 +20,12 @@ import java.util.Set;
 public final class UOp {
   /** The argument of REDUCE_AXIS: which reduction and over which axes. */
   public record ReduceArg(Ops op, List<Integer> axes) {}
+  /** What a loop range is for: split across threads, an output loop, a reduction, or a small loop to unroll. */
+  public enum AxisType { THREAD, LOOP, REDUCE, UNROLL, UPCAST }
+  /** The argument of RANGE: a kernel-unique id and the range's role. */
+  public record Axis(int id, AxisType type) {}
+  /** The argument of DEFINE_ACC: a kernel-unique id and how many values it holds (more than one: an array). */
+  public record Acc(int id, int size) {}
 
   private final Ops op;
   private final DType dtype;
@@ -270,6 +276,30 @@ public final class UOp {
     };
     // a range we cannot trust past the type's limits falls back to the type's range
     return r[0] < lo || r[1] > hi || r[0] > r[1] ? full : r;
+  }
+
+  /** A loop range 0 ≤ r &lt; size. */
+  public static UOp range(int size, int id, AxisType type) { return of(Ops.RANGE, DType.INT32, new Axis(id, type), idx(size)); }
+  /** The role of a RANGE. */
+  public AxisType axisType() { return ((Axis) arg).type(); }
+  /** The id of a RANGE. */
+  public int axisId() { return ((Axis) arg).id(); }
+  /** The size of a RANGE. */
+  public int rangeSize() { return (int) src(0).asLong(); }
+
+  /** The graph with some nodes replaced (memoized; nodes not reached stay shared). */
+  public UOp substitute(Map<UOp, UOp> repl) { return substitute(this, repl, new IdentityHashMap<>()); }
+
+  private static UOp substitute(UOp u, Map<UOp, UOp> repl, Map<UOp, UOp> memo) {
+    var r = repl.get(u);
+    if (r != null) return r;
+    var done = memo.get(u);
+    if (done != null) return done;
+    var src = new ArrayList<UOp>(u.src.size());
+    for (var s : u.src) src.add(substitute(s, repl, memo));
+    var out = u.withSrc(src);
+    memo.put(u, out);
+    return out;
   }
 
   // ---- traversal ----

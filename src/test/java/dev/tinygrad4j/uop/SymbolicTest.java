@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Known index expressions simplify to known forms, and only when the value bounds allow it. */
 class SymbolicTest {
-  private static UOp range(int id, int n) { return UOp.of(Ops.RANGE, DType.INT32, id, UOp.idx(n)); }
+  private static UOp range(int id, int n) { return UOp.range(n, id, UOp.AxisType.LOOP); }
   private static UOp simplify(UOp u) { return PatternMatcher.graphRewrite(u, Symbolic.RULES); }
 
   private final UOp i = range(0, 4), j = range(1, 3), k = range(2, 12);

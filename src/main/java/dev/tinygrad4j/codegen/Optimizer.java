@@ -1,0 +1,116 @@
+package dev.tinygrad4j.codegen;
+
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.UOp.AxisType;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * Kernel optimizations as a small vocabulary of opts applied to a kernel AST, in the spirit of tinygrad's:
+ * UPCAST (register-tile an output dim), UNROLL (a reduce dim), THREAD (split an output dim across cores). Each opt
+ * splits or retags one loop range; the linearizer and renderers turn the result into tiled loops. A hand-coded
+ * heuristic picks opts by default; a search could enumerate them the same way.
+ */
+public final class Optimizer {
+  private Optimizer() {}
+
+  /** What an opt does. */
+  public enum OptOp { UPCAST, UNROLL, THREAD }
+  /** One opt: UPCAST/THREAD name an output axis, UNROLL a reduce axis, by index among those ranges. */
+  public record Opt(OptOp op, int axis, int amount) {}
+
+  /** The output loop ranges (THREAD, LOOP) of a kernel in order. */
+  public static List<UOp> loops(UOp ast) { return rangesOf(ast, AxisType.THREAD, AxisType.LOOP); }
+  /** The reduce ranges of a kernel in order. */
+  public static List<UOp> reduces(UOp ast) { return rangesOf(ast, AxisType.REDUCE, AxisType.REDUCE); }
+
+  private static List<UOp> rangesOf(UOp ast, AxisType lo, AxisType hi) {
+    return ast.toposort().stream().filter(u -> u.op() == Ops.RANGE && u.axisType().compareTo(lo) >= 0 && u.axisType().compareTo(hi) <= 0)
+        .sorted(Comparator.comparingInt(UOp::axisId)).toList();
+  }
+
+  /** The kernel with one opt applied; throws IllegalArgumentException if the opt does not fit. */
+  public static UOp apply(UOp ast, Opt opt) {
+    var axes = opt.op() == OptOp.UNROLL ? reduces(ast) : loops(ast);
+    if (opt.axis() < 0 || opt.axis() >= axes.size()) throw new IllegalArgumentException(opt + ": no such axis in " + axes.size());
+    var r = axes.get(opt.axis());
+    if (opt.op() == OptOp.THREAD) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.THREAD)), null);
+    int n = r.rangeSize(), k = opt.amount();
+    if (k <= 1 || n % k != 0) throw new IllegalArgumentException(opt + ": " + k + " does not divide " + n);
+    int id = 1 + ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToInt(UOp::axisId).max().orElse(0);
+    var inner = UOp.range(k, id, opt.op() == OptOp.UPCAST ? AxisType.UPCAST : AxisType.UNROLL);
+    var outer = n == k ? UOp.idx(0) : UOp.range(n / k, r.axisId(), r.axisType());
+    var parts = outer.op() == Ops.RANGE ? List.of(outer, inner) : List.of(inner);
+    return replace(ast, r, parts, outer.mul(k).add(inner));
+  }
+
+  /** Replaces range r by parts in REDUCE range lists and by value (if not null) everywhere else. */
+  private static UOp replace(UOp ast, UOp r, List<UOp> parts, UOp value) {
+    var memo = new IdentityHashMap<UOp, UOp>();
+    for (var u : ast.toposort()) {
+      var src = new ArrayList<UOp>();
+      for (int i = 0; i < u.src().size(); i++) {
+        var s = u.src(i);
+        if (s == r && u.op() == Ops.REDUCE && i > 0) src.addAll(parts);
+        else src.add(s == r ? (value != null ? value : parts.getFirst()) : memo.getOrDefault(s, s));
+      }
+      memo.put(u, u.op() == Ops.RANGE && u == r ? u : u.withSrc(src));
+    }
+    return memo.get(ast);
+  }
+
+  /** The opts the hand-coded heuristic picks for a kernel on a device with this many threads. */
+  public static List<Opt> heuristic(UOp ast, int threads) {
+    var opts = new ArrayList<Opt>();
+    var cur = ast;
+    var loops = loops(ast);
+    if (!reduces(ast).isEmpty() && loops.size() >= 2) {
+      // register tile: the output dim that loads read contiguously goes wide, another one 4 deep
+      var wide = loops.get(contiguousAxis(ast, loops));
+      UOp deep = null;
+      for (var r : loops.reversed()) if (r != wide && r.rangeSize() % 4 == 0) { deep = r; break; }
+      int w = firstDivisor(wide.rangeSize(), 16, 8, 4);
+      for (var pick : new UOp[]{deep, wide}) {
+        if (pick == null || (pick == wide && w == 0)) continue;
+        var o = new Opt(OptOp.UPCAST, loops(cur).indexOf(pick), pick == wide ? w : 4);
+        opts.add(o);
+        cur = apply(cur, o);
+      }
+    }
+    var remaining = loops(cur);
+    long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(UOp::rangeSize).reduce(1, (a, b) -> a * b);
+    if (threads > 1 && !remaining.isEmpty() && remaining.getFirst().rangeSize() >= 2 && work >= 1 << 16)
+      opts.add(new Opt(OptOp.THREAD, 0, threads));
+    return opts;
+  }
+
+  /** Applies opts in order. */
+  public static UOp apply(UOp ast, List<Opt> opts) {
+    for (var o : opts) ast = apply(ast, o);
+    return ast;
+  }
+
+  private static int firstDivisor(int n, int... ks) {
+    for (int k : ks) if (n % k == 0 && n >= k) return k;
+    return 0;
+  }
+
+  /** The output axis some load reads with stride 1 (the last axis if none does). */
+  private static int contiguousAxis(UOp ast, List<UOp> loops) {
+    for (var u : ast.toposort()) {
+      if (u.op() != Ops.LOAD) continue;
+      var idx = u.src(1);
+      for (int i = loops.size() - 1; i >= 0; i--) if (strideOne(idx, loops.get(i))) return i;
+    }
+    return loops.size() - 1;
+  }
+
+  private static boolean strideOne(UOp idx, UOp r) {
+    if (idx == r) return true;
+    return idx.op() == Ops.ADD && (strideOne(idx.src(0), r) || strideOne(idx.src(1), r));
+  }
+}
