@@ -42,6 +42,27 @@ class DTypeTest {
     assertArrayEquals(new float[]{-2.69921875f, -0.5f, 0.5f, 2.69921875f, 301f}, f.cast(FLOAT16).toFloatArray());
   }
 
+  @Test void halfConversionsRoundToNearestEven() {
+    var rnd = new java.util.Random(5);
+    var v = new float[4000];
+    for (int i = 0; i < v.length; i++) {
+      int kind = i % 4;
+      v[i] = kind == 0 ? (float) rnd.nextGaussian() * 10 : kind == 1 ? Float.intBitsToFloat(rnd.nextInt())
+          : kind == 2 ? (float) (rnd.nextDouble() * 1e-4) : Float.float16ToFloat((short) rnd.nextInt()) + (rnd.nextBoolean() ? 0 : Math.ulp(1f) * 0);
+    }
+    v[0] = 65520f; v[1] = -65504f; v[2] = 5.9604645e-8f; v[3] = 2.9802322e-8f; v[4] = Float.NaN; v[5] = Float.NEGATIVE_INFINITY;
+    var t = Tensor.of(v);
+    var half = t.cast(FLOAT16).toFloatArray();
+    var bf = t.cast(BFLOAT16).toFloatArray();
+    for (int i = 0; i < v.length; i++) {
+      float h = Float.float16ToFloat(Float.floatToFloat16(v[i]));
+      float b = dev.tinygrad4j.uop.Alu.bf16ToFloat(dev.tinygrad4j.uop.Alu.floatToBf16(v[i]));
+      int k = i;
+      assertEquals(Float.floatToIntBits(h), Float.floatToIntBits(half[i]), () -> "float16 of " + v[k]);
+      assertEquals(Float.floatToIntBits(b), Float.floatToIntBits(bf[i]), () -> "bfloat16 of " + v[k]);
+    }
+  }
+
   @Test void int64KeepsLargeValues() {
     var big = Tensor.of(new int[]{1 << 30}).cast(INT64).mul(8);
     assertEquals(8589934592.0, big.item());

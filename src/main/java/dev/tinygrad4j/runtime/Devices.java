@@ -15,6 +15,7 @@ public final class Devices {
   private static final Map<String, Supplier<Device>> KNOWN = new LinkedHashMap<>();
   private static final Map<String, Device> OPEN = new LinkedHashMap<>();
   static {
+    KNOWN.put("CPU", CpuDevice::new);
     KNOWN.put("INTERP", Interpreter::new);
   }
 

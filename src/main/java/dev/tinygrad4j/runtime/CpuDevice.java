@@ -1,0 +1,151 @@
+package dev.tinygrad4j.runtime;
+
+import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.renderer.CStyle;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.UOp.AxisType;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/** CPU: kernels rendered as C, compiled by the system C compiler (cached on disk), called through java.lang.foreign. */
+public final class CpuDevice implements Device {
+  private record Native(MemorySegment seg, Arena arena) {}
+
+  private static final String[] COMPILERS = {"cc", "gcc", "clang"};
+  private static final List<String> FLAGS = List.of("-O3", "-march=native", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing",
+      "-fno-math-errno", "-Wall", "-Wno-unused-variable", "-Wno-unused-function");
+
+  private final String cc = findCompiler();
+  private final int threads = Math.max(1, Flags.getInt("THREADS", Runtime.getRuntime().availableProcessors()));
+  private final ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+    var t = new Thread(r, "tinygrad4j-cpu");
+    t.setDaemon(true);
+    return t;
+  });
+  private final CStyle renderer = new CStyle();
+
+  @Override public String name() { return "CPU"; }
+  @Override public int threads() { return threads; }
+
+  @Override public Object alloc(long bytes) {
+    var arena = Arena.ofShared();
+    return new Native(arena.allocate(Math.max(bytes, 1), 64), arena);
+  }
+  @Override public void free(Object mem) { ((Native) mem).arena().close(); }
+  @Override public void copyIn(Object mem, MemorySegment src) { ((Native) mem).seg().copyFrom(src); }
+  @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom(((Native) mem).seg().asSlice(0, dst.byteSize())); }
+
+  /** The C source for a kernel (what DEBUG=4 shows for this device). */
+  public String source(String name, List<UOp> linear) { return renderer.render(name, linear); }
+
+  @Override public Program compile(String name, List<UOp> linear) {
+    var src = source(name, linear);
+    if (Flags.debug() >= 4) System.out.println(src);
+    var lib = compileCached(src);
+    var fn = SymbolLookup.libraryLookup(lib, Arena.global()).find(name)
+        .orElseThrow(() -> new IllegalStateException("CPU: kernel " + name + " missing from " + lib));
+    int nbufs = (int) linear.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).count();
+    var thread = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).findFirst();
+    var layouts = new ArrayList<MemoryLayout>();
+    for (int i = 0; i < nbufs; i++) layouts.add(ValueLayout.ADDRESS);
+    if (thread.isPresent()) { layouts.add(ValueLayout.JAVA_INT); layouts.add(ValueLayout.JAVA_INT); }
+    MethodHandle h = Linker.nativeLinker().downcallHandle(fn, FunctionDescriptor.ofVoid(layouts.toArray(MemoryLayout[]::new)))
+        .asSpreader(Object[].class, layouts.size());
+    int n = thread.map(UOp::rangeSize).orElse(0);
+    return mems -> {
+      var args = new Object[layouts.size()];
+      for (int i = 0; i < nbufs; i++) args[i] = ((Native) mems[i]).seg();
+      if (thread.isEmpty()) { call(h, args); return; }
+      int chunk = (n + threads - 1) / threads;
+      var parts = new ArrayList<Future<?>>();
+      for (int t = 1; t * chunk < n; t++) {
+        var a = args.clone();
+        a[nbufs] = t * chunk;
+        a[nbufs + 1] = Math.min(n, (t + 1) * chunk);
+        parts.add(pool.submit(() -> call(h, a)));
+      }
+      args[nbufs] = 0;
+      args[nbufs + 1] = Math.min(n, chunk);
+      call(h, args);
+      for (var p : parts) {
+        try { p.get(); } catch (Exception e) { throw new IllegalStateException("CPU: kernel " + name + " failed", e); }
+      }
+    };
+  }
+
+  private static void call(MethodHandle h, Object[] args) {
+    try {
+      h.invokeExact(args);
+    } catch (Throwable t) {
+      throw new IllegalStateException("CPU: kernel call failed", t);
+    }
+  }
+
+  /** The shared library for a C source: from the disk cache (keyed by source and flags) unless CACHE=0. */
+  Path compileCached(String src) {
+    try {
+      var key = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest((cc + FLAGS + src).getBytes(StandardCharsets.UTF_8))).substring(0, 32);
+      boolean cache = Flags.getInt("CACHE", 1) != 0;
+      var dir = cache ? cacheDir() : Files.createTempDirectory("tinygrad4j-cpu");
+      var lib = dir.resolve(key + ".so");
+      if (cache && Files.exists(lib)) return lib;
+      Files.createDirectories(dir);
+      var c = dir.resolve(key + ".c");
+      Files.writeString(c, src);
+      var tmp = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp.so");
+      var cmd = new ArrayList<>(List.of(cc));
+      cmd.addAll(FLAGS);
+      cmd.addAll(List.of("-o", tmp.toString(), c.toString(), "-lm"));
+      var p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (p.waitFor() != 0) throw new IllegalStateException("CPU: " + cc + " failed on a kernel:\n" + out + "\n" + src);
+      if (!out.isBlank() && Flags.debug() >= 1) System.err.println("CPU: compiler said:\n" + out);
+      Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      compiles++;
+      return lib;
+    } catch (IOException | InterruptedException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("CPU: cannot compile a kernel: " + e.getMessage(), e);
+    }
+  }
+
+  private static int compiles;
+  /** Number of compiler runs so far (the disk cache avoids them). */
+  public static int compiles() { return compiles; }
+
+  /** Where compiled kernels are kept: $XDG_CACHE_HOME/tinygrad4j/cpu, else ~/.cache/tinygrad4j/cpu. */
+  public static Path cacheDir() {
+    var xdg = System.getenv("XDG_CACHE_HOME");
+    var base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    return base.resolve("tinygrad4j").resolve("cpu");
+  }
+
+  private static String findCompiler() {
+    var path = System.getenv("PATH");
+    if (path != null) for (var name : COMPILERS) for (var dir : path.split(java.io.File.pathSeparator)) {
+      var f = Path.of(dir, name);
+      if (Files.isExecutable(f)) return f.toString();
+    }
+    throw new IllegalStateException("CPU: no C compiler (cc, gcc or clang) on the PATH");
+  }
+}
