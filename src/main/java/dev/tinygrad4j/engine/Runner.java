@@ -17,7 +17,9 @@ public final class Runner {
   private Runner() {}
 
   private record CacheKey(Device device, UOp ast) {}
-  private static final Map<CacheKey, Device.Program> PROGRAMS = new HashMap<>();
+  /** A compiled kernel and the number of elements each of its buffers must hold. */
+  private record Compiled(Device.Program program, long[] needs) {}
+  private static final Map<CacheKey, Compiled> PROGRAMS = new HashMap<>();
   private static long kernelsRun;
 
   /** Number of kernels launched since start (tests use it to count fusion). */
@@ -43,7 +45,8 @@ public final class Runner {
     return roots.stream().map(Schedule::realized).toList();
   }
 
-  private static void run(Schedule.Kernel k, int debug) {
+  /** Compiles (once) and runs one kernel; its buffers are checked against the index bounds first. */
+  static void run(Schedule.Kernel k, int debug) {
     var dev = k.bufs().getFirst().device();
     if (debug >= 5) System.out.println(k.ast());
     var prog = PROGRAMS.get(new CacheKey(dev, k.ast()));
@@ -52,12 +55,16 @@ public final class Runner {
       if (debug >= 3) System.out.println("opts for " + k.name() + ": " + opts);
       var linear = Linearizer.linearize(Optimizer.apply(k.ast(), opts), dev.ops());
       if (debug >= 4) System.out.println(Linearizer.format(k.name(), linear));
-      prog = dev.compile(k.name(), linear);
+      var needs = Linearizer.needs(k.name(), linear); // before any code is made: a bad index throws here
+      prog = new Compiled(dev.compile(k.name(), linear), needs);
       PROGRAMS.put(new CacheKey(dev, k.ast()), prog);
     }
+    for (int i = 0; i < prog.needs().length; i++)
+      if (i >= k.bufs().size() || k.bufs().get(i).size() < prog.needs()[i]) throw new IllegalStateException("kernel " + k.name()
+          + " reads or writes " + prog.needs()[i] + " elements of buffer " + i + ", which has " + (i < k.bufs().size() ? k.bufs().get(i).size() : 0));
     var mems = k.bufs().stream().map(Buffer::mem).toArray();
     long t0 = System.nanoTime();
-    prog.run(mems);
+    prog.program().run(mems);
     long ns = System.nanoTime() - t0;
     kernelsRun++;
     if (debug >= 2) System.out.printf("%-8s kernel %-24s bufs %-3d %10.3f ms%n", dev.name(), k.name(), k.bufs().size(), ns / 1e6);

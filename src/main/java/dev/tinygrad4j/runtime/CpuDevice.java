@@ -32,10 +32,11 @@ public final class CpuDevice implements Device {
   private record Native(MemorySegment seg, Arena arena) {}
 
   private static final String[] COMPILERS = {"cc", "gcc", "clang"};
-  private static final List<String> FLAGS = List.of("-O3", "-march=native", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing",
-      "-fno-math-errno", "-Wall", "-Wno-unused-variable", "-Wno-unused-function");
+  /** How kernels are compiled: C semantics pinned to the interpreter's (wrapping ints, no errno, no aliasing tricks). */
+  public static final List<String> FLAGS = List.of("-O3", "-march=native", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing",
+      "-fno-math-errno", "-Wall");
 
-  private final String cc = findCompiler();
+  private final String cc = compiler();
   private final int threads = Math.max(1, Flags.getInt("THREADS", Runtime.getRuntime().availableProcessors()));
   private final ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
     var t = new Thread(r, "tinygrad4j-cpu");
@@ -140,7 +141,8 @@ public final class CpuDevice implements Device {
     return base.resolve("tinygrad4j").resolve("cpu");
   }
 
-  private static String findCompiler() {
+  /** The C compiler on the PATH (cc, gcc or clang). */
+  public static String compiler() {
     var path = System.getenv("PATH");
     if (path != null) for (var name : COMPILERS) for (var dir : path.split(java.io.File.pathSeparator)) {
       var f = Path.of(dir, name);

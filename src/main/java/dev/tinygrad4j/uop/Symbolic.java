@@ -183,8 +183,8 @@ public final class Symbolic {
     var quot = new LinkedHashMap<UOp, Long>();
     var rem = new LinkedHashMap<UOp, Long>();
     long g = c;
-    for (var e : s.terms().entrySet()) { // coef = c·q + r with 0 ≤ r < c
-      long q = Math.floorDiv(e.getValue(), c), rr = Math.floorMod(e.getValue(), c);
+    for (var e : s.terms().entrySet()) { // coef = c·q + r with 0 ≤ r < c (negative coefs stay whole: bounds stay tight)
+      long q = e.getValue() > 0 ? e.getValue() / c : 0, rr = e.getValue() > 0 ? e.getValue() % c : e.getValue();
       if (q != 0) quot.put(e.getKey(), q);
       if (rr != 0) rem.put(e.getKey(), rr);
       g = gcd(g, e.getValue());

@@ -1,0 +1,91 @@
+package dev.tinygrad4j.engine;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.Tensor;
+import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.codegen.Optimizer;
+import dev.tinygrad4j.runtime.Buffer;
+import dev.tinygrad4j.runtime.CpuDevice;
+import dev.tinygrad4j.runtime.Devices;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The C the CPU device generates: warning-free, cached on disk, and never run with an index outside a buffer. */
+class CpuCodegenTest {
+  @BeforeAll static void needsCompiler() {
+    Assumptions.assumeTrue(Devices.available().contains("CPU"), "no C compiler here");
+  }
+
+  private static List<Schedule.Kernel> kernels(Tensor t) {
+    var plan = Schedule.create(List.of(t.uop()), List.of(Devices.get("CPU")));
+    return plan.items().stream().map(i -> (Schedule.Kernel) i).toList();
+  }
+
+  @Test void generatedCCompilesWithoutWarnings() throws Exception {
+    var cpu = (CpuDevice) Devices.get("CPU");
+    var a = Tensor.rand(16, 32).to("CPU").realize(); var b = Tensor.rand(32, 16).to("CPU").realize();
+    var graphs = List.of(a.matmul(b).relu(), a.softmax(1), a.cast(DType.FLOAT16).exp().cast(DType.BFLOAT16),
+        Tensor.rand(2, 3, 8, 8).to("CPU").conv2d(Tensor.rand(4, 3, 3, 3).to("CPU"), null, 1, 1, 1, 1).maxPool2d(2, 2),
+        a.argmax(1), Tensor.randint(0, 9, 100).to("CPU").cast(DType.INT8).mul(3).cast(DType.UINT64));
+    for (var g : graphs) for (var k : kernels(g)) {
+      var prog = Linearizer.linearize(Optimizer.apply(k.ast(), Optimizer.heuristic(k.ast(), 2)), cpu.ops());
+      var dir = Files.createTempDirectory("tg4j-wall");
+      var c = dir.resolve("k.c");
+      Files.writeString(c, cpu.source(k.name(), prog));
+      var cmd = new ArrayList<>(List.of(CpuDevice.compiler(), "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"));
+      cmd.addAll(List.of("-O2", "-fPIC", "-shared", "-o", dir.resolve("k.so").toString(), c.toString()));
+      var p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      var out = new String(p.getInputStream().readAllBytes());
+      assertEquals(0, p.waitFor(), () -> "warnings for " + k.name() + ":\n" + out);
+    }
+  }
+
+  @Test void compileCacheHitsOnSecondRun() {
+    var x = Tensor.rand(7).to("CPU").realize();
+    var k = kernels(x.mul(1234.5678 + Math.random())).getFirst(); // a kernel never compiled before
+    var prog = Linearizer.linearize(k.ast());
+    int before = CpuDevice.compiles();
+    new CpuDevice().compile(k.name(), prog);
+    assertEquals(before + 1, CpuDevice.compiles());
+    new CpuDevice().compile(k.name(), prog); // a fresh device, as in a new process: the disk cache answers
+    assertEquals(before + 1, CpuDevice.compiles());
+  }
+
+  private static Schedule.Kernel storeAt(UOp index, long size) {
+    var buf = new Buffer(Devices.get("CPU"), DType.FLOAT32, size);
+    var out = UOp.of(Ops.DEFINE_GLOBAL, DType.FLOAT32, 0);
+    var ast = UOp.of(Ops.SINK, DType.BOOL, null, UOp.of(Ops.STORE, DType.BOOL, null, out, index, UOp.cnst(DType.FLOAT32, 1.0)));
+    return new Schedule.Kernel("bad", ast, List.of(buf));
+  }
+
+  private static float[] contents(Schedule.Kernel k) {
+    try (var arena = java.lang.foreign.Arena.ofConfined()) {
+      var b = k.bufs().getFirst();
+      return b.copyOut(arena.allocate(b.nbytes())).toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+    }
+  }
+
+  @Test void outOfRangeIndexThrowsBeforeAnyNativeCode() {
+    var r = UOp.range(10, 0, UOp.AxisType.LOOP);
+    var tooHigh = storeAt(r.add(5), 10);
+    var high = assertThrows(IllegalStateException.class, () -> Runner.run(tooHigh, 0));
+    assertTrue(high.getMessage().contains("15 elements"), high.getMessage());
+    assertArrayEquals(new float[10], contents(tooHigh), "the kernel must not have run");
+    var negative = storeAt(r.add(-1), 10);
+    var low = assertThrows(IllegalStateException.class, () -> Runner.run(negative, 0));
+    assertTrue(low.getMessage().contains("-1"), low.getMessage());
+    assertArrayEquals(new float[10], contents(negative));
+    var fine = storeAt(r, 10);
+    Runner.run(fine, 0);
+    assertArrayEquals(new float[]{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, contents(fine));
+  }
+}
