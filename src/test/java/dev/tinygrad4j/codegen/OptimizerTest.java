@@ -49,7 +49,8 @@ class OptimizerTest {
         List.of(new Opt(OptOp.UPCAST, 0, 4), new Opt(OptOp.UPCAST, 1, 8)),
         List.of(new Opt(OptOp.UPCAST, 0, 8), new Opt(OptOp.UPCAST, 0, 16)), // both dims fully upcast
         List.of(new Opt(OptOp.UNROLL, 0, 4)),
-        List.of(new Opt(OptOp.UNROLL, 0, 3), new Opt(OptOp.UPCAST, 1, 4), new Opt(OptOp.THREAD, 0, 2))))
+        List.of(new Opt(OptOp.UNROLL, 0, 3), new Opt(OptOp.UPCAST, 1, 4), new Opt(OptOp.THREAD, 0, 2)),
+        List.of(new Opt(OptOp.SWAP, 0, 1), new Opt(OptOp.UPCAST, 0, 2))))
       check(a.matmul(b), opts);
   }
 
@@ -67,10 +68,12 @@ class OptimizerTest {
     var ast = ((Schedule.Kernel) Schedule.create(List.of(Tensor.rand(64, 32).realize().matmul(Tensor.rand(32, 64).realize()).uop()),
         List.of(Devices.get(Devices.defaultName()))).items().getFirst()).ast();
     var opts = Optimizer.heuristic(ast, 1);
-    assertEquals(List.of(new Opt(OptOp.UPCAST, 0, 4), new Opt(OptOp.UPCAST, 1, 16)), opts);
+    assertEquals(List.of(new Opt(OptOp.UPCAST, 0, 16), new Opt(OptOp.UPCAST, 1, 16), new Opt(OptOp.SWAP, 0, 1)), opts);
     var prog = Linearizer.linearize(Optimizer.apply(ast, opts));
     var acc = prog.stream().filter(u -> u.op() == Ops.DEFINE_ACC).findFirst().orElseThrow();
-    assertEquals(64, ((UOp.Acc) acc.arg()).size(), "a 4x16 accumulator tile");
+    assertEquals(256, ((UOp.Acc) acc.arg()).size(), "a 16x16 accumulator tile");
+    var firstLoop = prog.stream().filter(u -> u.op() == Ops.RANGE).findFirst().orElseThrow();
+    assertEquals(4, firstLoop.rangeSize(), "the loop over column tiles is outermost");
   }
 
   @Test void badOptsAreRejected() {
