@@ -183,7 +183,7 @@ public final class Tensor {
     realize();
     var view = Schedule.realized(uop);
     var buf = (Buffer) (view.op() == Ops.BUFFER ? view : view.src(0)).arg();
-    return buf.copyOut(arena.allocate(Math.max(1, buf.nbytes())));
+    return buf.copyOut(arena.allocate(buf.nbytes()));
   }
 
   /** Copies the data, cast to dt, into dst (a host array's segment). */

@@ -23,7 +23,7 @@ public final class Buffer {
   public Buffer(Device device, DType dtype, long size) {
     this.device = device; this.dtype = dtype; this.size = size;
     long bytes = size * dtype.itemsize();
-    var m = device.alloc(bytes);
+    var m = device.alloc(dtype, size);
     this.mem = m;
     LIVE.incrementAndGet();
     LIVE_BYTES.addAndGet(bytes);

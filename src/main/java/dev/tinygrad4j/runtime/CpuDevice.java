@@ -1,5 +1,6 @@
 package dev.tinygrad4j.runtime;
 
+import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Flags;
 import dev.tinygrad4j.renderer.CStyle;
 import dev.tinygrad4j.uop.Ops;
@@ -23,9 +24,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /** CPU: kernels rendered as C, compiled by the system C compiler (cached on disk), called through java.lang.foreign. */
 public final class CpuDevice implements Device {
@@ -37,20 +35,14 @@ public final class CpuDevice implements Device {
       "-fno-math-errno", "-Wall");
 
   private final String cc = compiler();
-  private final int threads = Math.max(1, Flags.getInt("THREADS", Runtime.getRuntime().availableProcessors()));
-  private final ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-    var t = new Thread(r, "tinygrad4j-cpu");
-    t.setDaemon(true);
-    return t;
-  });
   private final CStyle renderer = new CStyle();
 
   @Override public String name() { return "CPU"; }
-  @Override public int threads() { return threads; }
+  @Override public int threads() { return Threads.count(); }
 
-  @Override public Object alloc(long bytes) {
+  @Override public Object alloc(DType dtype, long size) {
     var arena = Arena.ofShared();
-    return new Native(arena.allocate(Math.max(bytes, 1), 64), arena);
+    return new Native(arena.allocate(Math.max(size * dtype.itemsize(), 1), 64), arena);
   }
   @Override public void free(Object mem) { ((Native) mem).arena().close(); }
   @Override public void copyIn(Object mem, MemorySegment src) { ((Native) mem).seg().copyFrom(src); }
@@ -76,21 +68,13 @@ public final class CpuDevice implements Device {
     return mems -> {
       var args = new Object[layouts.size()];
       for (int i = 0; i < nbufs; i++) args[i] = ((Native) mems[i]).seg();
-      if (thread.isEmpty()) { call(h, args); return; }
-      int chunk = (n + threads - 1) / threads;
-      var parts = new ArrayList<Future<?>>();
-      for (int t = 1; t * chunk < n; t++) {
+      if (thread.isEmpty()) call(h, args);
+      else Threads.split(n, (start, end) -> {
         var a = args.clone();
-        a[nbufs] = t * chunk;
-        a[nbufs + 1] = Math.min(n, (t + 1) * chunk);
-        parts.add(pool.submit(() -> call(h, a)));
-      }
-      args[nbufs] = 0;
-      args[nbufs + 1] = Math.min(n, chunk);
-      call(h, args);
-      for (var p : parts) {
-        try { p.get(); } catch (Exception e) { throw new IllegalStateException("CPU: kernel " + name + " failed", e); }
-      }
+        a[nbufs] = start;
+        a[nbufs + 1] = end;
+        call(h, a);
+      });
     };
   }
 

@@ -1,5 +1,6 @@
 package dev.tinygrad4j.runtime;
 
+import dev.tinygrad4j.DType;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
 
@@ -12,8 +13,8 @@ import java.util.Set;
 public interface Device {
   /** The device's name, e.g. "INTERP". */
   String name();
-  /** Allocates device memory of this many bytes; the returned handle is passed back to the other methods. */
-  Object alloc(long bytes);
+  /** Allocates device memory for size elements of dtype; the returned handle is passed back to the other methods. */
+  Object alloc(DType dtype, long size);
   /** Releases memory from {@link #alloc}. */
   default void free(Object mem) {}
   /** Copies host bytes into device memory. */

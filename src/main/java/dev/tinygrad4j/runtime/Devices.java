@@ -16,6 +16,7 @@ public final class Devices {
   private static final Map<String, Device> OPEN = new LinkedHashMap<>();
   static {
     KNOWN.put("CPU", CpuDevice::new);
+    KNOWN.put("JVM", JvmDevice::new);
     KNOWN.put("INTERP", Interpreter::new);
   }
 

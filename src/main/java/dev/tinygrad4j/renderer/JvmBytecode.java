@@ -1,0 +1,325 @@
+package dev.tinygrad4j.renderer;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.UOp.AxisType;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
+import java.lang.classfile.Opcode;
+import java.lang.classfile.instruction.OperatorInstruction;
+import java.lang.classfile.TypeKind;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static java.lang.constant.ConstantDescs.*;
+
+/**
+ * Renders a linearized kernel as JVM bytecode: a class with {@code static void run(Object[] bufs, int start, int end)}
+ * looping over Java arrays, which HotSpot's C2 compiles (and vectorizes, for float[] loops). Values travel as int
+ * (bool and ints up to 32 bits, wrapped after each op), long, float (float16/bfloat16 rounded after each op) or double.
+ */
+public final class JvmBytecode {
+  private static final ClassDesc HELP = ClassDesc.of("dev.tinygrad4j.renderer.JvmOps");
+  private static final ClassDesc MATH = ClassDesc.of("java.lang.Math");
+
+  /** The array type that holds a dtype. */
+  public static TypeKind arrayKind(DType dt) {
+    return switch (dt) {
+      case BOOL, INT8, UINT8 -> TypeKind.BYTE;
+      case INT16, UINT16, FLOAT16, BFLOAT16 -> TypeKind.SHORT;
+      case INT32, UINT32 -> TypeKind.INT;
+      case INT64, UINT64 -> TypeKind.LONG;
+      case FLOAT32 -> TypeKind.FLOAT;
+      case FLOAT64 -> TypeKind.DOUBLE;
+    };
+  }
+
+  /** The kind a value is computed in. */
+  static TypeKind kind(DType dt) {
+    return switch (dt) {
+      case INT64, UINT64 -> TypeKind.LONG;
+      case FLOAT16, BFLOAT16, FLOAT32 -> TypeKind.FLOAT;
+      case FLOAT64 -> TypeKind.DOUBLE;
+      default -> TypeKind.INT;
+    };
+  }
+
+  /** The class file of a kernel: class {@code className} with the static run method. */
+  public static byte[] render(String className, List<UOp> prog) {
+    return ClassFile.of().build(ClassDesc.of(className), cb -> cb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL)
+        .withMethodBody("run", MethodTypeDesc.of(CD_void, CD_Object.arrayType(), CD_int, CD_int),
+            ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code).emit(prog)));
+  }
+
+  private static final class Emitter {
+    final CodeBuilder c;
+    final Map<UOp, Integer> slot = new IdentityHashMap<>();
+    final ArrayDeque<Label[]> loops = new ArrayDeque<>();
+
+    Emitter(CodeBuilder c) { this.c = c; }
+
+    void emit(List<UOp> prog) {
+      // buffers and accumulator arrays live in locals from the start
+      for (var u : prog) {
+        if (u.op() == Ops.DEFINE_GLOBAL) {
+          c.aload(0).loadConstant((Integer) u.arg()).aaload().checkcast(arrayDesc(u.dtype()));
+          c.astore(local(u, TypeKind.REFERENCE));
+        } else if (u.op() == Ops.DEFINE_ACC && ((UOp.Acc) u.arg()).size() > 1) {
+          c.loadConstant(((UOp.Acc) u.arg()).size()).newarray(kind(u.dtype()));
+          c.astore(local(u, TypeKind.REFERENCE));
+        }
+      }
+      for (var u : prog) op(u);
+      c.return_();
+    }
+
+    int local(UOp u, TypeKind k) {
+      int s = c.allocateLocal(k);
+      slot.put(u, s);
+      return s;
+    }
+
+    static ClassDesc arrayDesc(DType dt) {
+      ClassDesc element = switch (arrayKind(dt)) {
+        case BYTE -> CD_byte; case SHORT -> CD_short; case INT -> CD_int; case LONG -> CD_long;
+        case FLOAT -> CD_float; default -> CD_double;
+      };
+      return element.arrayType();
+    }
+
+    /** Pushes the value of u. */
+    void load(UOp u) {
+      if (u.isConst()) {
+        var k = kind(u.dtype());
+        ConstantDesc v = switch (k) {
+          case LONG -> u.asLong();
+          case FLOAT -> (float) u.asDouble();
+          case DOUBLE -> u.asDouble();
+          default -> (int) u.asLong();
+        };
+        c.loadConstant(v);
+      } else if (u.op() == Ops.DEFINE_GLOBAL || u.op() == Ops.DEFINE_ACC && ((UOp.Acc) u.arg()).size() > 1) {
+        c.aload(slot.get(u));
+      } else {
+        c.loadLocal(u.op() == Ops.RANGE ? TypeKind.INT : kind(u.dtype()), slot.get(u));
+      }
+    }
+
+    void store(UOp u) { c.storeLocal(kind(u.dtype()), slot.computeIfAbsent(u, k -> c.allocateLocal(kind(u.dtype())))); }
+
+    void op(UOp u) {
+      switch (u.op()) {
+        case CONST, DEFINE_GLOBAL -> { }
+        case RANGE -> {
+          int r = local(u, TypeKind.INT);
+          boolean split = u.axisType() == AxisType.THREAD;
+          if (split) c.iload(1); else c.iconst_0();
+          c.istore(r);
+          Label top = c.newBoundLabel(), exit = c.newLabel();
+          c.iload(r);
+          if (split) c.iload(2); else load(u.src(0));
+          c.if_icmpge(exit);
+          loops.push(new Label[]{top, exit});
+        }
+        case ENDRANGE -> {
+          var l = loops.pop();
+          c.iinc(slot.get(u.src(0)), 1);
+          c.goto_(l[0]);
+          c.labelBinding(l[1]);
+        }
+        case DEFINE_ACC -> {
+          if (((UOp.Acc) u.arg()).size() == 1) { load(u.src(0)); store(u); }
+        }
+        case ASSIGN -> { load(u.src(1)); c.storeLocal(kind(u.dtype()), slot.get(u.src(0))); }
+        case STORE -> {
+          var buf = u.src(0);
+          load(buf);
+          load(u.src(1));
+          load(u.src(2));
+          if (buf.op() == Ops.DEFINE_GLOBAL) toMemory(buf.dtype());
+          c.arrayStore(buf.op() == Ops.DEFINE_GLOBAL ? arrayKind(buf.dtype()) : kind(buf.dtype()));
+        }
+        case LOAD -> {
+          Label skip = c.newLabel(), done = c.newLabel();
+          if (u.src().size() > 2) { load(u.src(2)); c.ifeq(skip); }
+          var buf = u.src(0);
+          load(buf);
+          load(u.src(1));
+          c.arrayLoad(buf.op() == Ops.DEFINE_GLOBAL ? arrayKind(buf.dtype()) : kind(buf.dtype()));
+          if (buf.op() == Ops.DEFINE_GLOBAL) fromMemory(u.dtype());
+          if (u.src().size() > 2) {
+            c.goto_(done).labelBinding(skip);
+            zero(kind(u.dtype()));
+            c.labelBinding(done);
+          }
+          store(u);
+        }
+        default -> { alu(u); store(u); }
+      }
+    }
+
+    void zero(TypeKind k) {
+      switch (k) { case LONG -> c.lconst_0(); case FLOAT -> c.fconst_0(); case DOUBLE -> c.dconst_0(); default -> c.iconst_0(); }
+    }
+
+    void toMemory(DType dt) {
+      switch (dt) {
+        case FLOAT16 -> c.invokestatic(CD_Float, "floatToFloat16", MethodTypeDesc.of(CD_short, CD_float));
+        case BFLOAT16 -> c.invokestatic(HELP, "f2b", MethodTypeDesc.of(CD_short, CD_float));
+        case BOOL, INT8, UINT8 -> c.i2b();
+        case INT16, UINT16 -> c.i2s();
+        default -> { }
+      }
+    }
+
+    void fromMemory(DType dt) {
+      switch (dt) {
+        case FLOAT16 -> c.invokestatic(CD_Float, "float16ToFloat", MethodTypeDesc.of(CD_float, CD_short));
+        case BFLOAT16 -> c.invokestatic(HELP, "b2f", MethodTypeDesc.of(CD_float, CD_short));
+        case UINT8 -> c.loadConstant(0xFF).iand();
+        case UINT16 -> c.loadConstant(0xFFFF).iand();
+        default -> { }
+      }
+    }
+
+    /** Wraps or rounds the value on the stack to its dtype. */
+    void fit(DType dt) {
+      switch (dt) {
+        case INT8 -> c.i2b();
+        case INT16 -> c.i2s();
+        case UINT8 -> c.loadConstant(0xFF).iand();
+        case UINT16 -> c.loadConstant(0xFFFF).iand();
+        case BOOL -> { c.loadConstant(1).iand(); }
+        case FLOAT16 -> c.invokestatic(HELP, "roundHalf", MethodTypeDesc.of(CD_float, CD_float));
+        case BFLOAT16 -> c.invokestatic(HELP, "roundBf16", MethodTypeDesc.of(CD_float, CD_float));
+        default -> { }
+      }
+    }
+
+    void help(String name, TypeKind ret, TypeKind... args) {
+      var params = new ClassDesc[args.length];
+      for (int i = 0; i < args.length; i++) params[i] = args[i].upperBound();
+      c.invokestatic(HELP, name, MethodTypeDesc.of(ret.upperBound(), params));
+    }
+
+    void math(String name, int args) {
+      var params = new ClassDesc[args];
+      java.util.Arrays.fill(params, CD_double);
+      c.invokestatic(MATH, name, MethodTypeDesc.of(CD_double, params));
+    }
+
+    void alu(UOp u) {
+      var dt = u.dtype();
+      var k = kind(dt);
+      var in = u.src(0).dtype();
+      var ki = kind(in);
+      boolean unsigned = in.isUnsigned() && (in.bits() == 32 || in.bits() == 64);
+      switch (u.op()) {
+        case CMPLT, CMPNE, CMPEQ -> {
+          load(u.src(0)); load(u.src(1));
+          String cmp = unsigned ? (ki == TypeKind.LONG ? "ltu64" : "ltu32") : null;
+          if (u.op() == Ops.CMPLT && cmp != null) { help(cmp, TypeKind.INT, ki, ki); return; }
+          help(u.op().name().toLowerCase(), TypeKind.INT, ki, ki);
+        }
+        case WHERE -> {
+          Label no = c.newLabel(), done = c.newLabel();
+          load(u.src(0));
+          c.ifeq(no);
+          load(u.src(1));
+          c.goto_(done).labelBinding(no);
+          load(u.src(2));
+          c.labelBinding(done);
+        }
+        case CAST -> { load(u.src(0)); cast(in, dt); }
+        case BITCAST -> {
+          load(u.src(0));
+          switch (in) {
+            case FLOAT32 -> c.invokestatic(CD_Float, "floatToRawIntBits", MethodTypeDesc.of(CD_int, CD_float));
+            case FLOAT64 -> c.invokestatic(CD_Double, "doubleToRawLongBits", MethodTypeDesc.of(CD_long, CD_double));
+            default -> { }
+          }
+          switch (dt) {
+            case FLOAT32 -> c.invokestatic(CD_Float, "intBitsToFloat", MethodTypeDesc.of(CD_float, CD_int));
+            case FLOAT64 -> c.invokestatic(CD_Double, "longBitsToDouble", MethodTypeDesc.of(CD_double, CD_long));
+            default -> fit(dt);
+          }
+        }
+        default -> {
+          for (var s : u.src()) load(s);
+          arith(u.op(), dt, k, unsigned || dt.isUnsigned() && dt.bits() >= 32);
+          fit(dt);
+        }
+      }
+    }
+
+    /** The arithmetic instruction for an operation on a kind (IADD, LADD, FADD, DADD, ...). */
+    void x(String base, TypeKind k) {
+      var prefix = switch (k) { case LONG -> "L"; case FLOAT -> "F"; case DOUBLE -> "D"; default -> "I"; };
+      c.with(OperatorInstruction.of(Opcode.valueOf(prefix + base)));
+    }
+
+    void arith(Ops op, DType dt, TypeKind k, boolean unsigned) {
+      switch (op) {
+        case ADD -> x("ADD", k);
+        case MUL -> x("MUL", k);
+        case NEG -> x("NEG", k);
+        case IDIV -> { if (unsigned) help(k == TypeKind.LONG ? "divu64" : "divu32", k, k, k); else x("DIV", k); }
+        case MOD -> { if (unsigned) help(k == TypeKind.LONG ? "remu64" : "remu32", k, k, k); else x("REM", k); }
+        case MAX -> help(unsigned ? (k == TypeKind.LONG ? "maxu64" : "maxu32") : "max", k, k, k);
+        case AND -> x("AND", k);
+        case OR -> x("OR", k);
+        case XOR -> x("XOR", k);
+        case SHL -> { if (k == TypeKind.LONG) c.l2i(); x("SHL", k); }
+        case SHR -> { if (k == TypeKind.LONG) c.l2i(); x(dt.isUnsigned() ? "USHR" : "SHR", k); }
+        case MULACC -> {
+          if (k == TypeKind.FLOAT) c.invokestatic(MATH, "fma", MethodTypeDesc.of(CD_float, CD_float, CD_float, CD_float));
+          else if (k == TypeKind.DOUBLE) c.invokestatic(MATH, "fma", MethodTypeDesc.of(CD_double, CD_double, CD_double, CD_double));
+          else help("mulacc", k, k, k, k);
+        }
+        case RECIPROCAL -> help("recip", k, k);
+        case TRUNC -> { if (k == TypeKind.FLOAT || k == TypeKind.DOUBLE) help("trunc", k, k); }
+        case EXP2, LOG2, SIN, SQRT -> {
+          if (k == TypeKind.FLOAT) c.f2d();
+          switch (op) {
+            case SQRT -> math("sqrt", 1);
+            case SIN -> math("sin", 1);
+            default -> help(op == Ops.EXP2 ? "exp2" : "log2", TypeKind.DOUBLE, TypeKind.DOUBLE);
+          }
+          if (k == TypeKind.FLOAT) c.d2f();
+        }
+        default -> throw new IllegalArgumentException("JVM renderer: no rendering for " + op + " on " + dt.lowerName());
+      }
+    }
+
+    /** Converts the value on the stack from one dtype to another, with the interpreter's meaning. */
+    void cast(DType from, DType to) {
+      var kf = kind(from); var kt = kind(to);
+      if (to == DType.BOOL) {
+        zero(kf);
+        help("ne", TypeKind.INT, kf, kf);
+        return;
+      }
+      if (from == DType.UINT32) { c.i2l(); c.loadConstant(0xFFFFFFFFL).land(); kf = TypeKind.LONG; }
+      if (from == DType.UINT64 && kt != TypeKind.LONG && kt != TypeKind.INT) { help("u64ToDouble", TypeKind.DOUBLE, TypeKind.LONG); kf = TypeKind.DOUBLE; }
+      if (to == DType.UINT64 && (kf == TypeKind.FLOAT || kf == TypeKind.DOUBLE)) {
+        if (kf == TypeKind.FLOAT) c.f2d();
+        help("doubleToU64", TypeKind.LONG, TypeKind.DOUBLE);
+        return;
+      }
+      if ((kf == TypeKind.FLOAT || kf == TypeKind.DOUBLE) && kt == TypeKind.INT) { // floats truncate through long, then wrap
+        c.conversion(kf, TypeKind.LONG);
+        kf = TypeKind.LONG;
+      }
+      if (kf != kt) c.conversion(kf, kt);
+      fit(to);
+    }
+  }
+}
