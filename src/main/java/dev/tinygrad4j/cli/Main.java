@@ -2,7 +2,7 @@ package dev.tinygrad4j.cli;
 
 import dev.tinygrad4j.runtime.Devices;
 
-/** The command line: {@code tinygrad4j info}. */
+/** The command line: {@code tinygrad4j info}, {@code tinygrad4j bench matmul|ops}. */
 public final class Main {
   private Main() {}
 
@@ -11,6 +11,7 @@ public final class Main {
     var cmd = args.length == 0 ? "info" : args[0];
     switch (cmd) {
       case "info" -> info();
+      case "bench" -> Bench.run(args.length > 1 ? args[1] : "matmul");
       case "-h", "--help", "help" -> usage();
       default -> {
         System.err.println("unknown command '" + cmd + "'");
@@ -21,7 +22,11 @@ public final class Main {
   }
 
   private static void usage() {
-    System.out.println("usage: tinygrad4j <command>\n  info   version, devices available here, default device");
+    System.out.println("""
+        usage: tinygrad4j <command>
+          info            version, devices available here, default device
+          bench matmul    fp32 matmul GFLOPS per device against OpenBLAS, N = 256..2048
+          bench ops       elementwise, reduction and softmax speed per device against a plain Java loop""");
   }
 
   private static void info() {

@@ -20,10 +20,12 @@ public final class Runner {
   /** A compiled kernel and the number of elements each of its buffers must hold. */
   private record Compiled(Device.Program program, long[] needs) {}
   private static final Map<CacheKey, Compiled> PROGRAMS = new HashMap<>();
-  private static long kernelsRun;
+  private static long kernelsRun, kernelNanos;
 
   /** Number of kernels launched since start (tests use it to count fusion). */
   public static synchronized long kernelsRun() { return kernelsRun; }
+  /** Seconds spent inside kernels since start (benchmarks time kernels apart from scheduling and allocation). */
+  public static synchronized double kernelSeconds() { return kernelNanos / 1e9; }
 
   /** Realizes roots on their devices and returns the buffer views holding their values. */
   public static synchronized List<UOp> realize(List<UOp> roots, List<Device> devices) {
@@ -67,6 +69,7 @@ public final class Runner {
     prog.program().run(mems);
     long ns = System.nanoTime() - t0;
     kernelsRun++;
+    kernelNanos += ns;
     if (debug >= 2) System.out.printf("%-8s kernel %-24s bufs %-3d %10.3f ms%n", dev.name(), k.name(), k.bufs().size(), ns / 1e6);
     else if (debug >= 1) System.out.printf("%-8s kernel %-24s bufs %d%n", dev.name(), k.name(), k.bufs().size());
   }

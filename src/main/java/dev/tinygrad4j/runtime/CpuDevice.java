@@ -27,7 +27,15 @@ import java.util.List;
 
 /** CPU: kernels rendered as C, compiled by the system C compiler (cached on disk), called through java.lang.foreign. */
 public final class CpuDevice implements Device {
-  private record Native(MemorySegment seg, Arena arena) {}
+  private record Native(MemorySegment seg) {}
+  // memory comes from aligned_alloc/free: no zeroing, and freeing needs no arena handshake across threads
+  private static final MethodHandle ALLOC = libc("aligned_alloc", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+  private static final MethodHandle FREE = libc("free", FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+
+  private static MethodHandle libc(String name, FunctionDescriptor fd) {
+    var linker = Linker.nativeLinker();
+    return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), fd);
+  }
 
   private static final String[] COMPILERS = {"cc", "gcc", "clang"};
   /** How kernels are compiled: C semantics pinned to the interpreter's (wrapping ints, no errno, no aliasing tricks). */
@@ -40,11 +48,45 @@ public final class CpuDevice implements Device {
   @Override public String name() { return "CPU"; }
   @Override public int threads() { return Threads.count(); }
 
+  // freed blocks are kept for reuse (up to CACHED_MAX bytes): fresh memory costs page faults on first touch
+  private static final long CACHED_MAX = 1L << 30;
+  private final java.util.Map<Long, java.util.ArrayDeque<MemorySegment>> cached = new java.util.HashMap<>();
+  private long cachedBytes;
+
   @Override public Object alloc(DType dtype, long size) {
-    var arena = Arena.ofShared();
-    return new Native(arena.allocate(Math.max(size * dtype.itemsize(), 1), 64), arena);
+    long bytes = Math.max(64, (size * dtype.itemsize() + 63) / 64 * 64);
+    synchronized (cached) {
+      var reuse = cached.getOrDefault(bytes, new java.util.ArrayDeque<>()).poll();
+      if (reuse != null) {
+        cachedBytes -= bytes;
+        return new Native(reuse.reinterpret(size * dtype.itemsize()));
+      }
+    }
+    MemorySegment p;
+    try {
+      p = (MemorySegment) ALLOC.invokeExact(64L, bytes);
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+    if (p.equals(MemorySegment.NULL)) throw new OutOfMemoryError("CPU: cannot allocate " + bytes + " bytes");
+    return new Native(p.reinterpret(size * dtype.itemsize()));
   }
-  @Override public void free(Object mem) { ((Native) mem).arena().close(); }
+  @Override public void free(Object mem) {
+    var seg = ((Native) mem).seg();
+    long bytes = Math.max(64, (seg.byteSize() + 63) / 64 * 64);
+    synchronized (cached) {
+      if (cachedBytes + bytes <= CACHED_MAX) {
+        cached.computeIfAbsent(bytes, k -> new java.util.ArrayDeque<>()).push(seg.reinterpret(bytes));
+        cachedBytes += bytes;
+        return;
+      }
+    }
+    try {
+      FREE.invokeExact(seg);
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
   @Override public void copyIn(Object mem, MemorySegment src) { ((Native) mem).seg().copyFrom(src); }
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom(((Native) mem).seg().asSlice(0, dst.byteSize())); }
 

@@ -1,0 +1,165 @@
+package dev.tinygrad4j.cli;
+
+import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.Tensor;
+import dev.tinygrad4j.engine.Runner;
+import dev.tinygrad4j.runtime.Devices;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.DoubleSupplier;
+
+import static java.lang.foreign.ValueLayout.*;
+
+/** {@code tinygrad4j bench matmul|ops}: speed as ratios against a baseline measured in the same process. */
+final class Bench {
+  private Bench() {}
+
+  private static final int RUNS = 5;
+  /** fp32 peak estimate: threads × FLOP/cycle (64 with AVX-512, 32 with AVX2+FMA, else 8) × GHz; PEAK_GFLOPS overrides. */
+  private static final double PEAK = Flags.getInt("PEAK_GFLOPS", 0) > 0 ? Flags.getInt("PEAK_GFLOPS", 0) : estimatePeak();
+
+  private static double estimatePeak() {
+    try {
+      var info = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo"));
+      int flops = info.contains(" avx512f") ? 64 : info.contains(" avx2") && info.contains(" fma") ? 32 : 8;
+      var m = java.util.regex.Pattern.compile("cpu MHz\\s*:\\s*([0-9.]+)").matcher(info);
+      double ghz = m.find() ? Double.parseDouble(m.group(1)) / 1000 : 3.0;
+      return dev.tinygrad4j.runtime.Threads.count() * flops * ghz;
+    } catch (java.io.IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  static void run(String what) {
+    switch (what) {
+      case "matmul" -> matmul();
+      case "ops" -> ops();
+      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops)");
+    }
+  }
+
+  /** The compiled devices here (INTERP is the reference interpreter, far too slow for these sizes). */
+  private static List<String> devices() {
+    return Devices.available().stream().filter(d -> !d.equals("INTERP")).toList();
+  }
+
+  /** Median seconds of RUNS timed calls after two warm-up calls; each call returns the seconds it measured. */
+  private static double median(DoubleSupplier timed) {
+    timed.getAsDouble();
+    timed.getAsDouble();
+    var t = new double[RUNS];
+    for (int i = 0; i < RUNS; i++) t[i] = timed.getAsDouble();
+    Arrays.sort(t);
+    return t[RUNS / 2];
+  }
+
+  private static float[] random(int n, long seed) {
+    var r = new Random(seed);
+    var v = new float[n];
+    for (int i = 0; i < n; i++) v[i] = r.nextFloat() - 0.5f;
+    return v;
+  }
+
+  /** Seconds the kernels computing f's result take on dev, with fresh input buffers each call so nothing is reused. */
+  private static double timeOn(String dev, float[][] inputs, int[][] shapes, java.util.function.Function<Tensor[], Tensor> f) {
+    Flags.set("DEV", dev);
+    try {
+      return median(() -> {
+        var ts = new Tensor[inputs.length];
+        for (int i = 0; i < ts.length; i++) ts[i] = Tensor.of(inputs[i]).reshape(shapes[i]).realize();
+        var out = f.apply(ts);
+        double t0 = Runner.kernelSeconds();
+        out.realize();
+        return Runner.kernelSeconds() - t0;
+      });
+    } finally {
+      Flags.set("DEV", null);
+    }
+  }
+
+  private static MethodHandle sgemm() {
+    try {
+      var lib = SymbolLookup.libraryLookup("libopenblas.so.0", Arena.global());
+      return Linker.nativeLinker().downcallHandle(lib.find("cblas_sgemm").orElseThrow(), FunctionDescriptor.ofVoid(
+          JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT));
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static void matmul() {
+    var sgemm = sgemm();
+    var devs = devices();
+    System.out.printf("fp32 matmul, GFLOPS (median of %d after warm-up), %d threads; peak estimated at %.0f GFLOPS%n", RUNS,
+        dev.tinygrad4j.runtime.Threads.count(), PEAK);
+    if (sgemm == null) System.out.println("OpenBLAS: libopenblas.so.0 not found (apt-get install libopenblas0-pthread); no baseline column");
+    var head = new StringBuilder(String.format("%6s", "N"));
+    if (sgemm != null) head.append(String.format(" %10s", "OpenBLAS"));
+    for (var d : devs) head.append(String.format(" %10s %8s %7s", d, d + "/BLAS", "peak"));
+    System.out.println(head);
+    for (int n : new int[]{256, 512, 1024, 2048}) {
+      var a = random(n * n, 1); var b = random(n * n, 2);
+      double flop = 2.0 * n * n * n;
+      double blas = Double.NaN;
+      if (sgemm != null) {
+        try (var arena = Arena.ofConfined()) {
+          var ma = arena.allocateFrom(JAVA_FLOAT, a); var mb = arena.allocateFrom(JAVA_FLOAT, b);
+          var mc = arena.allocate(JAVA_FLOAT, (long) n * n);
+          blas = flop / median(() -> {
+            long t0 = System.nanoTime();
+            try {
+              sgemm.invokeExact(101, 111, 111, n, n, n, 1f, ma, n, mb, n, 0f, mc, n);
+            } catch (Throwable t) {
+              throw new IllegalStateException(t);
+            }
+            return (System.nanoTime() - t0) / 1e9;
+          }) / 1e9;
+        }
+      }
+      var row = new StringBuilder(String.format("%6d", n));
+      if (sgemm != null) row.append(String.format(" %10.1f", blas));
+      for (var d : devs) {
+        double g = flop / timeOn(d, new float[][]{a, b}, new int[][]{{n, n}, {n, n}}, t -> t[0].matmul(t[1])) / 1e9;
+        row.append(String.format(" %10.1f %8.2f %6.0f%%", g, g / blas, 100 * g / PEAK));
+      }
+      System.out.println(row);
+    }
+  }
+
+  private static void ops() {
+    int n = 1 << 24;
+    var a = random(n, 1); var b = random(n, 2); var c = random(n, 3);
+    // the baseline: the same fused a*b+c as a plain Java loop, one thread
+    var out = new float[n];
+    double loop = median(() -> {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < n; i++) out[i] = a[i] * b[i] + c[i];
+      return (System.nanoTime() - t0) / 1e9;
+    });
+    double loopSum = median(() -> {
+      long t0 = System.nanoTime();
+      float s = 0;
+      for (int i = 0; i < n; i++) s += a[i];
+      if (s == 42) System.out.print("");
+      return (System.nanoTime() - t0) / 1e9;
+    });
+    double bytes = 16.0 * n, sumBytes = 4.0 * n;
+    System.out.printf("elementwise a*b+c over 16M floats; sum over 16M floats; softmax(4096x4096). GB/s, median of %d%n", RUNS);
+    System.out.printf("%-10s %12s %10s %12s %10s %14s%n", "", "a*b+c GB/s", "vs loop", "sum GB/s", "vs loop", "softmax ms");
+    System.out.printf("%-10s %12.1f %10s %12.1f %10s %14s%n", "Java loop", bytes / loop / 1e9, "1.00", sumBytes / loopSum / 1e9, "1.00", "-");
+    var sm = random(4096 * 4096, 4);
+    for (var d : devices()) {
+      double e = timeOn(d, new float[][]{a, b, c}, new int[][]{{n}, {n}, {n}}, t -> t[0].mul(t[1]).add(t[2]));
+      double s = timeOn(d, new float[][]{a}, new int[][]{{n}}, t -> t[0].sum());
+      double soft = timeOn(d, new float[][]{sm}, new int[][]{{4096, 4096}}, t -> t[0].softmax(1));
+      System.out.printf("%-10s %12.1f %10.2f %12.1f %10.2f %14.1f%n", d, bytes / e / 1e9, loop / e, sumBytes / s / 1e9, loopSum / s, soft * 1e3);
+    }
+  }
+}
