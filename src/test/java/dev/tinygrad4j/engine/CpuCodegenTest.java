@@ -61,7 +61,7 @@ class CpuCodegenTest {
   }
 
   private static Schedule.Kernel storeAt(UOp index, long size) {
-    var buf = new Buffer(Devices.get("CPU"), DType.FLOAT32, size);
+    var buf = new Buffer(Devices.get("CPU"), DType.FLOAT32, size).copyIn(java.lang.foreign.MemorySegment.ofArray(new float[(int) size]));
     var out = UOp.of(Ops.DEFINE_GLOBAL, DType.FLOAT32, 0);
     var ast = UOp.of(Ops.SINK, DType.BOOL, null, UOp.of(Ops.STORE, DType.BOOL, null, out, index, UOp.cnst(DType.FLOAT32, 1.0)));
     return new Schedule.Kernel("bad", ast, List.of(buf));
