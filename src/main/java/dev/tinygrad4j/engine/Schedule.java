@@ -45,10 +45,16 @@ public final class Schedule {
     return u.op() == Ops.BUFFER || u.op() == Ops.RESHAPE && u.src(0).op() == Ops.BUFFER;
   }
 
-  /** The device whose buffers u reads, or null if it reads none. */
+  /** The device u computes on: that of the buffers it reads, or the target of a COPY it reads; null if neither. */
   static Device deviceOf(UOp u) {
-    for (var n : u.toposort()) {
+    var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    var stack = new ArrayList<>(List.of(u));
+    while (!stack.isEmpty()) {
+      var n = stack.removeLast();
+      if (!seen.add(n)) continue;
       if (n.op() == Ops.BUFFER) return ((Buffer) n.arg()).device();
+      if (n.op() == Ops.COPY && n != u) return (Device) n.arg(); // what lies beyond is on another device
+      stack.addAll(n.src());
     }
     return null;
   }
@@ -113,7 +119,7 @@ public final class Schedule {
     for (var n : nodes) {
       if (!points.contains(n)) continue;
       var dev = deviceOfPoint.get(n);
-      if (dev == null) dev = n.op() == Ops.COPY ? dev(n) : deviceOf(n);
+      if (dev == null) dev = n.op() == Ops.COPY ? (Device) n.arg() : deviceOf(n);
       if (dev == null) dev = devices.getFirst();
       var out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
       if (UOp.prod(n.shape()) == 0) {
@@ -144,8 +150,6 @@ public final class Schedule {
     var r = REALIZED.get(u);
     return r != null ? r : isView(u) ? u : null;
   }
-
-  private static Device dev(UOp copy) { return (Device) copy.arg(); }
 
   private static final int EXPENSIVE = 24; // ALU ops: below this, recomputing beats a round trip through memory
 

@@ -112,8 +112,12 @@ public final class Gradient {
       // every other op (comparisons, bit and integer ops, DETACH) passes no gradient
   ));
 
+  /** The device x lives on: that of its buffers, or the target of a COPY it reads. */
   private static Object deviceOf(UOp x) {
-    for (var n : x.toposort()) if (n.op() == BUFFER) return ((dev.tinygrad4j.runtime.Buffer) n.arg()).device();
+    for (var n : x.toposort().reversed()) {
+      if (n.op() == BUFFER) return ((dev.tinygrad4j.runtime.Buffer) n.arg()).device();
+      if (n.op() == COPY && n != x) return n.arg();
+    }
     throw new IllegalStateException("COPY gradient: the source reads no buffer");
   }
 }
