@@ -98,6 +98,15 @@ public final class Optimizer {
         cur = apply(cur, o);
       }
     }
+    if (!reduces(ast).isEmpty() && loops.size() == 1) {
+      // one output dim read contiguously: a vector of accumulators (independent sums, vector loads)
+      int w = firstDivisor(loops.getFirst().rangeSize(), 16, 8, 4);
+      if (w > 0 && contiguousAxis(ast, loops) == 0 && strideOneSomewhere(ast, loops.getFirst())) {
+        var o = new Opt(OptOp.UPCAST, 0, w);
+        opts.add(o);
+        cur = apply(cur, o);
+      }
+    }
     var remaining = loops(cur);
     long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(UOp::rangeSize).reduce(1, (a, b) -> a * b);
     if (threads > 1 && !remaining.isEmpty() && remaining.getFirst().rangeSize() >= 2 && work >= 1 << 16)
@@ -124,6 +133,10 @@ public final class Optimizer {
       for (int i = loops.size() - 1; i >= 0; i--) if (strideOne(idx, loops.get(i))) return i;
     }
     return loops.size() - 1;
+  }
+
+  private static boolean strideOneSomewhere(UOp ast, UOp r) {
+    return ast.toposort().stream().anyMatch(u -> u.op() == Ops.LOAD && strideOne(u.src(1), r));
   }
 
   private static boolean strideOne(UOp idx, UOp r) {

@@ -5,6 +5,8 @@ import dev.tinygrad4j.codegen.Linearizer;
 import dev.tinygrad4j.codegen.Optimizer;
 import dev.tinygrad4j.runtime.Buffer;
 import dev.tinygrad4j.runtime.Device;
+import dev.tinygrad4j.uop.PatternMatcher;
+import dev.tinygrad4j.uop.Symbolic;
 import dev.tinygrad4j.uop.UOp;
 
 import java.lang.foreign.Arena;
@@ -53,9 +55,10 @@ public final class Runner {
     if (debug >= 5) System.out.println(k.ast());
     var prog = PROGRAMS.get(new CacheKey(dev, k.ast()));
     if (prog == null) {
-      var opts = Flags.getInt("NOOPT", 0) != 0 ? List.<Optimizer.Opt>of() : Optimizer.heuristic(k.ast(), dev.threads());
+      var ast = PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES); // opts read clean index expressions
+      var opts = Flags.getInt("NOOPT", 0) != 0 ? List.<Optimizer.Opt>of() : Optimizer.heuristic(ast, dev.threads());
       if (debug >= 3) System.out.println("opts for " + k.name() + ": " + opts);
-      var linear = Linearizer.linearize(Optimizer.apply(k.ast(), opts), dev.ops());
+      var linear = Linearizer.linearize(Optimizer.apply(ast, opts), dev.ops());
       if (debug >= 4) System.out.println(Linearizer.format(k.name(), linear));
       var needs = Linearizer.needs(k.name(), linear); // before any code is made: a bad index throws here
       prog = new Compiled(dev.compile(k.name(), linear), needs);

@@ -72,6 +72,7 @@ public final class Schedule {
       if (r == null) r = switch (n.op()) {
         case DETACH -> n.src(0);
         case RESHAPE -> n.src(0).op() == Ops.RESHAPE ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view
+        case REDUCE_AXIS -> splitReduce(n);
         case CONTIGUOUS -> isView(n.src(0)) ? n.src(0) : n;
         case COPY -> deviceOf(n.src(0)) == null ? n.src(0) : n;
         default -> n;
@@ -79,6 +80,26 @@ public final class Schedule {
     }
     memo.put(u, r);
     return r;
+  }
+
+  /**
+   * A long reduction to a few values runs as two kernels: partial results over strided slices (many outputs, so the
+   * work splits across threads and vector lanes), then the reduction of those.
+   */
+  private static UOp splitReduce(UOp n) {
+    var arg = (UOp.ReduceArg) n.arg();
+    var in = n.src(0).shape();
+    if (arg.axes().size() != 1 || UOp.prod(n.shape()) > 64) return n;
+    int ax = arg.axes().getFirst(), size = in[ax];
+    int k = 0;
+    for (int c : new int[]{256, 128, 64, 32, 16}) if (size % c == 0 && size / c >= 256) { k = c; break; }
+    if (size < 1 << 15 || k == 0) return n;
+    var split = new int[in.length + 1];
+    for (int i = 0, j = 0; i < in.length; i++) {
+      if (i == ax) { split[j++] = size / k; split[j++] = k; } else split[j++] = in[i];
+    }
+    var partial = n.src(0).reshape(split).reduce(arg.op(), ax);
+    return UOp.of(Ops.CONTIGUOUS, n.dtype(), null, partial).reduce(arg.op(), ax + 1).reshape(n.shape());
   }
 
   /** The schedule that realizes roots (each on its device); once it has run, {@link #commit} records the results. */
