@@ -77,14 +77,23 @@ public final class Optimizer {
     var cur = ast;
     var loops = loops(ast);
     if (!reduces(ast).isEmpty() && loops.size() >= 2) {
-      // register tile (16x16 measured best here): the dim loads read contiguously goes wide, another one deep
+      // register tile (16x16 measured best here): the dim loads read contiguously goes wide; deep is a dim that
+      // load does not depend on, so each vector it loads serves the whole tile column (matmul: rows of A; conv: out channels)
       var wide = loops.get(contiguousAxis(ast, loops));
+      var wideLoad = ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && strideOne(u.src(1), wide)).findFirst();
       UOp deep = null;
-      for (var r : loops.reversed()) if (r != wide && firstDivisor(r.rangeSize(), 16, 8, 4) > 0) { deep = r; break; }
-      int w = firstDivisor(wide.rangeSize(), 16, 8, 4);
+      for (var r : loops.reversed()) {
+        if (r == wide || firstDivisor(r.rangeSize(), 16, 8, 4) == 0) continue;
+        boolean reused = wideLoad.isPresent() && !wideLoad.get().src(1).allNodes().contains(r);
+        if (deep == null || reused && (firstDivisor(r.rangeSize(), 16, 8, 4) > firstDivisor(deep.rangeSize(), 16, 8, 4)
+            || wideLoad.get().src(1).allNodes().contains(deep))) deep = r;
+      }
+      // a short wide dim (a conv's output row) is taken whole
+      int w = wide.rangeSize() <= 32 && wide.rangeSize() > 4 ? wide.rangeSize() : firstDivisor(wide.rangeSize(), 16, 8, 4);
       for (var pick : new UOp[]{deep, wide}) {
         if (pick == null || (pick == wide && w == 0)) continue;
-        var o = new Opt(OptOp.UPCAST, loops(cur).indexOf(pick), firstDivisor(pick.rangeSize(), 16, 8, 4));
+        int d = firstDivisor(pick.rangeSize(), w > 16 ? new int[]{8, 4} : new int[]{16, 8, 4}); // the tile stays near 256
+        var o = new Opt(OptOp.UPCAST, loops(cur).indexOf(pick), pick == wide ? w : d);
         opts.add(o);
         cur = apply(cur, o);
       }
