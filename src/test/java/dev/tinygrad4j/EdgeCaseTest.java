@@ -104,4 +104,47 @@ class EdgeCaseTest {
     var st = assertThrows(IllegalArgumentException.class, () -> Tensor.stack(3, Tensor.ones(2), Tensor.ones(2)));
     assertTrue(st.getMessage().startsWith("stack"), st.getMessage());
   }
+
+  @Test void nestedReductions() {
+    var t = Tensor.of(new int[]{1, -2, 3, -4, 5, -6, 7, 8}).reshape(2, 2, 2);
+    assertArrayEquals(new int[]{10, 14}, t.sum(1).abs().sum(1).toIntArray());
+    var x = Tensor.of(new float[]{3, 1, 2, 9, 4, 4, 0, 5, 7, 1, 1, 2}).reshape(2, 2, 3);
+    assertArrayEquals(new int[]{0, 4}, x.argmax(2).sum(1).toIntArray());
+    assertArrayEquals(new float[]{29, 21}, x.max(2).sum(1).add(x.sum(2).max(1)).toFloatArray());
+  }
+
+  @Test void boolArithmeticSaturates() {
+    var a = Tensor.of(new int[]{0, 1, 1, 0}).cast(DType.BOOL); var b = Tensor.of(new int[]{0, 1, 0, 1}).cast(DType.BOOL);
+    assertArrayEquals(new int[]{0, 1, 1, 1}, a.add(b).toIntArray());
+    assertArrayEquals(new int[]{1, 1, 1, 1}, a.reshape(4, 1).add(b).max(0).toIntArray());
+  }
+
+  @Test void floatToIntCastsSaturateLikeJava() {
+    var f = Tensor.of(new float[]{1e20f, Float.POSITIVE_INFINITY, Float.NaN, -3e9f, -2.5f});
+    assertArrayEquals(new int[]{(int) (long) 1e20f, -1, 0, (int) (long) -3e9f, -2}, f.cast(DType.INT32).toIntArray());
+    assertArrayEquals(new double[]{Long.MAX_VALUE, Long.MAX_VALUE, 0, -3e9, -2}, f.cast(DType.INT64).toDoubleArray());
+  }
+
+  @Test void maximumOfSignedZerosIsPositive() {
+    assertEquals(Double.POSITIVE_INFINITY, f(0f).maximum(f(-0f)).reciprocal().item());
+    assertEquals(Double.POSITIVE_INFINITY, f(-0f).maximum(f(0f)).reciprocal().item());
+  }
+
+  @Test void productsAreNotFusedBehindTheGraphsBack() {
+    var p = f(1.0000001f); var q = f(-1.0000002f);
+    assertEquals(1.0000001f * 1.0000001f + -1.0000002f, (float) p.mul(p).add(q).item()); // two roundings, as written
+  }
+
+  @Test void intToFloatRoundsOnce() {
+    long v = (1L << 60) + (1L << 36) + 1;
+    var t = Tensor.of(new int[]{1 << 30}).cast(DType.INT64).mul(1 << 30).add(Tensor.of(new int[]{1 << 30}).cast(DType.INT64).mul(1 << 6)).add(1);
+    assertEquals((double) (float) v, t.cast(DType.FLOAT32).item());
+  }
+
+  @Test void hugeFusedGraphsStillCompile() {
+    var x = f(1f, 2f);
+    float a = 1f, b = 2f;
+    for (int i = 0; i < 3000; i++) { x = x.mul(1.0001).add(0.5); a = a * (float) 1.0001 + 0.5f; b = b * (float) 1.0001 + 0.5f; }
+    assertArrayEquals(new float[]{a, b}, x.toFloatArray(), 1e-3f);
+  }
 }

@@ -132,8 +132,7 @@ public final class Linearizer {
     stack.get(level).memo.put(acc, acc);
     if (size == 1) {
       for (var r : u.src().subList(1, u.src().size())) open(r);
-      var v = emit(u.src(0));
-      var upd = inner(PatternMatcher.graphRewrite(UOp.alu(op, acc, v), rules), new IdentityHashMap<>(Map.of(acc, acc, v, v)));
+      var upd = combine(op, acc, u.src(0));
       stack.getLast().items.add(UOp.of(Ops.ASSIGN, u.dtype(), null, acc, upd));
       truncate(level);
       reduced.put(u, acc);
@@ -150,10 +149,9 @@ public final class Linearizer {
     copies.forEach(this::open);
     var map = new HashMap<UOp, UOp>();
     for (int i = 0; i < upcast.size(); i++) map.put(upcast.get(i), copies.get(i));
-    var v = emit(u.src(0).substitute(map));
     var idx = emit(flat(copies));
     var cur = emit(UOp.of(Ops.LOAD, u.dtype(), null, acc, idx));
-    var upd = inner(PatternMatcher.graphRewrite(UOp.alu(op, cur, v), rules), new IdentityHashMap<>(Map.of(cur, cur, v, v)));
+    var upd = combine(op, cur, u.src(0).substitute(map));
     stack.getLast().items.add(UOp.of(Ops.STORE, DType.BOOL, null, acc, idx, upd));
     truncate(level);
     reduced.put(u, UOp.of(Ops.LOAD, u.dtype(), null, acc, flat(upcast)));
@@ -190,6 +188,30 @@ public final class Linearizer {
     insert(level, out);
     stack.get(level).memo.put(u, out);
     return out;
+  }
+
+  /**
+   * Appends the accumulate step acc op v to the innermost loop. It goes through the rules (so a device without MAX
+   * gets no MAX) with acc and v as opaque leaves, so nothing already emitted is rebuilt; a sum of products becomes
+   * MULACC, one fused multiply-add.
+   */
+  private UOp combine(Ops op, UOp acc, UOp value) {
+    var a = UOp.of(Ops.DEFINE_GLOBAL, acc.dtype(), -1);
+    var done = new IdentityHashMap<UOp, UOp>(Map.of(acc, acc));
+    UOp step;
+    if (op == Ops.ADD && value.op() == Ops.MUL && value.dtype().isFloat()) {
+      var x = emit(value.src(0)); var y = emit(value.src(1));
+      var px = UOp.of(Ops.DEFINE_GLOBAL, x.dtype(), -2); var py = UOp.of(Ops.DEFINE_GLOBAL, y.dtype(), -3);
+      step = PatternMatcher.graphRewrite(UOp.alu(Ops.MULACC, px, py, a), rules).substitute(Map.of(a, acc, px, x, py, y));
+      done.put(x, x);
+      done.put(y, y);
+    } else {
+      var v = emit(value);
+      var b = UOp.of(Ops.DEFINE_GLOBAL, v.dtype(), -2);
+      step = PatternMatcher.graphRewrite(UOp.alu(op, a, b), rules).substitute(Map.of(a, acc, b, v));
+      done.put(v, v);
+    }
+    return inner(step, done);
   }
 
   /** Appends n, already in linear form, to the innermost loop: its sources first, except those in done. */

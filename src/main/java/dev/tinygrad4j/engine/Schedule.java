@@ -134,6 +134,27 @@ public final class Schedule {
       for (var p : points) for (var red : reducesIn(p.op() == Ops.CONTIGUOUS ? p.src(0) : p, points)) seenBy.merge(red, 1, Integer::sum);
       for (var e : seenBy.entrySet()) if (e.getValue() > 1 && points.add(e.getKey())) changed = true;
     }
+    // a kernel stays a size every device can compile (a JVM method holds at most 64 KB of bytecode): when a node's
+    // fused graph grows past the limit, its largest source becomes a buffer. Sums of the sources' sizes overcount
+    // shared nodes, so past the limit the distinct nodes are counted.
+    var cost = new IdentityHashMap<UOp, Integer>();
+    for (var n : nodes) {
+      int c;
+      while (true) {
+        c = n.op().isAlu() ? 1 : 0;
+        UOp worst = null;
+        for (var s : n.src()) {
+          if (points.contains(s)) continue;
+          int sc = cost.getOrDefault(s, 0);
+          c += sc;
+          if (sc > 0 && (worst == null || sc > cost.get(worst))) worst = s;
+        }
+        if (c > MAX_KERNEL_OPS) c = fusedOps(n, points);
+        if (c <= MAX_KERNEL_OPS || worst == null) break;
+        points.add(worst);
+      }
+      cost.put(n, c);
+    }
     // emit in dependency order
     var items = new ArrayList<Item>();
     var views = new IdentityHashMap<UOp, UOp>();
@@ -172,7 +193,22 @@ public final class Schedule {
     return r != null ? r : isView(u) ? u : null;
   }
 
+  private static final int MAX_KERNEL_OPS = 2000;
   private static final int EXPENSIVE = 24; // ALU ops: below this, recomputing beats a round trip through memory
+
+  /** Distinct ALU ops in the kernel that would compute n (stops counting past twice the limit). */
+  private static int fusedOps(UOp n, Set<UOp> points) {
+    var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    var stack = new ArrayList<>(List.of(n));
+    int count = 0;
+    while (!stack.isEmpty() && count <= 2 * MAX_KERNEL_OPS) {
+      var u = stack.removeLast();
+      if (!seen.add(u) || (u != n && points.contains(u))) continue;
+      if (u.op().isAlu()) count++;
+      stack.addAll(u.src());
+    }
+    return count;
+  }
 
   private static int aluOps(UOp u, Set<UOp> points, Set<UOp> seen) {
     if (!seen.add(u) || points.contains(u) || u.op() == Ops.BUFFER) return 0;

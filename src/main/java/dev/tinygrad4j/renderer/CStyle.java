@@ -12,9 +12,12 @@ import java.util.Map;
 /**
  * Renders a linearized kernel as a C function. The dialect hooks (keywords, prelude, how a kernel is declared) are
  * what OpenCL and CUDA will override; ALU ops, loops, loads and stores are shared. Values follow the interpreter's
- * meaning: float16/bfloat16 are computed in float and rounded after every op, ints wrap (compile with -fwrapv).
+ * meaning: float16/bfloat16 are computed in float and rounded after every op, ints wrap (compile with -fwrapv), floats
+ * convert to ints saturating like Java, a*b+c is fused only where the graph says MULACC (-ffp-contract=off).
  */
 public class CStyle {
+  private int vars;
+
   /** Types as C spells them (half types are held in float and stored as their 16 bits). */
   protected String type(DType dt) {
     return switch (dt) {
@@ -61,6 +64,12 @@ public class CStyle {
           } else { h = ((unsigned int)e << 10) | (m >> 13); rest = m & 0x1FFF; half = 0x1000; }
           if (rest > half || (rest == half && (h & 1))) h++;
           return (unsigned short)(sign | h); }
+        static inline long long f2ll(double x) { /* Java's saturating float→long */
+          return x != x ? 0 : x >= 9223372036854775807.0 ? 0x7FFFFFFFFFFFFFFFLL : x <= -9223372036854775808.0 ? (-0x7FFFFFFFFFFFFFFFLL - 1) : (long long)x; }
+        static inline unsigned long long f2ull(double x) {
+          return x >= 9223372036854775808.0 ? (unsigned long long)f2ll(x - 9223372036854775808.0) + 0x8000000000000000ULL : (unsigned long long)f2ll(x); }
+        static inline float maxf(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b > a ? b : signbit(a) ? b : a; }
+        static inline double maxd(double a, double b) { return a != a ? a : b != b ? b : a > b ? a : b > a ? b : signbit(a) ? b : a; }
         static inline float b2f(unsigned short b) { unsigned int u = (unsigned int)b << 16; float f; memcpy(&f, &u, 4); return f; }
         static inline unsigned short f2b(float f) { unsigned int u; memcpy(&u, &f, 4);
           return f != f ? (unsigned short)((u >> 16) | 0x40) : (unsigned short)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
@@ -69,6 +78,7 @@ public class CStyle {
 
   /** The C source of a kernel named name: parameters are its buffers, then start/end of a THREAD range if any. */
   public String render(String name, List<UOp> prog) {
+    vars = 0;
     var names = new IdentityHashMap<UOp, String>();
     var body = new StringBuilder();
     var params = new StringBuilder();
@@ -100,7 +110,7 @@ public class CStyle {
           yield names.get(buf) + "[" + names.get(u.src(1)) + "] = " + (buf.op() == Ops.DEFINE_GLOBAL ? toMemory(buf.dtype(), v) : v) + ";";
         }
         default -> {
-          var n = "v" + names.size();
+          var n = "v" + (vars++);
           names.put(u, n);
           yield valueType(u.dtype()) + " " + n + " = " + expr(u, names) + ";";
         }
@@ -139,8 +149,8 @@ public class CStyle {
         yield s.size() > 2 ? "(" + s.get(2) + " ? " + read + " : 0)" : read;
       }
       case CAST -> dt == DType.BOOL ? "(" + s.get(0) + " != 0)"
-          : round(dt, u.src(0).dtype().isFloat() && !dt.isFloat() && dt != DType.UINT64
-              ? "(" + valueType(dt) + ")(long long)(" + s.get(0) + ")" : "(" + valueType(dt) + ")(" + s.get(0) + ")");
+          : round(dt, u.src(0).dtype().isFloat() && !dt.isFloat()
+              ? "(" + valueType(dt) + ")" + (dt == DType.UINT64 ? "f2ull(" : "f2ll(") + s.get(0) + ")" : "(" + valueType(dt) + ")(" + s.get(0) + ")");
       case BITCAST -> "((union { " + valueType(u.src(0).dtype()) + " a; " + valueType(dt) + " b; }){ .a = " + s.get(0) + " }).b";
       case WHERE -> "(" + s.get(0) + " ? " + s.get(1) + " : " + s.get(2) + ")";
       case CMPLT -> "(" + s.get(0) + " < " + s.get(1) + ")";
@@ -151,14 +161,14 @@ public class CStyle {
         case MUL -> "(" + s.get(0) + " * " + s.get(1) + ")";
         case IDIV -> u.src(1).isConst() ? "(" + s.get(0) + " / " + s.get(1) + ")" : "(" + s.get(1) + " ? " + s.get(0) + " / " + s.get(1) + " : 0)";
         case MOD -> u.src(1).isConst() ? "(" + s.get(0) + " % " + s.get(1) + ")" : "(" + s.get(1) + " ? " + s.get(0) + " % " + s.get(1) + " : 0)";
-        case MAX -> dt.isFloat() ? "((" + s.get(0) + " > " + s.get(1) + " || " + s.get(0) + " != " + s.get(0) + ") ? " + s.get(0) + " : " + s.get(1) + ")"
+        case MAX -> dt.isFloat() ? (dt == DType.FLOAT64 ? "maxd(" : "maxf(") + s.get(0) + ", " + s.get(1) + ")"
             : "(" + s.get(0) + " > " + s.get(1) + " ? " + s.get(0) + " : " + s.get(1) + ")";
         case AND -> "(" + s.get(0) + " & " + s.get(1) + ")";
         case OR -> "(" + s.get(0) + " | " + s.get(1) + ")";
         case XOR -> "(" + s.get(0) + " ^ " + s.get(1) + ")";
         case SHL -> "(" + s.get(0) + " << " + s.get(1) + ")";
         case SHR -> "(" + s.get(0) + " >> " + s.get(1) + ")";
-        case MULACC -> "(" + s.get(0) + " * " + s.get(1) + " + " + s.get(2) + ")";
+        case MULACC -> dt.isFloat() ? "fma" + f + "(" + s.get(0) + ", " + s.get(1) + ", " + s.get(2) + ")" : "(" + s.get(0) + " * " + s.get(1) + " + " + s.get(2) + ")";
         case NEG -> "(-" + s.get(0) + ")";
         case EXP2 -> "exp2" + f + "(" + s.get(0) + ")";
         case LOG2 -> "log2" + f + "(" + s.get(0) + ")";

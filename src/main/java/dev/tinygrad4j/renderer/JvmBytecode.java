@@ -197,7 +197,7 @@ public final class JvmBytecode {
         case INT16 -> c.i2s();
         case UINT8 -> c.loadConstant(0xFF).iand();
         case UINT16 -> c.loadConstant(0xFFFF).iand();
-        case BOOL -> { c.loadConstant(1).iand(); }
+        case BOOL -> { c.iconst_0(); help("ne", TypeKind.INT, TypeKind.INT, TypeKind.INT); } // any nonzero is true
         case FLOAT16 -> c.invokestatic(HELP, "roundHalf", MethodTypeDesc.of(CD_float, CD_float));
         case BFLOAT16 -> c.invokestatic(HELP, "roundBf16", MethodTypeDesc.of(CD_float, CD_float));
         default -> { }

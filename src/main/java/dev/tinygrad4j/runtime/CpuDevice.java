@@ -40,7 +40,7 @@ public final class CpuDevice implements Device {
   private static final String[] COMPILERS = {"cc", "gcc", "clang"};
   /** How kernels are compiled: C semantics pinned to the interpreter's (wrapping ints, no errno, no aliasing tricks). */
   public static final List<String> FLAGS = List.of("-O3", "-march=native", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing",
-      "-fno-math-errno", "-Wall");
+      "-fno-math-errno", "-ffp-contract=off", "-Wall");
 
   private final String cc = compiler();
   private final CStyle renderer = new CStyle();

@@ -79,7 +79,7 @@ public final class Interpreter implements Device {
         case CMPLT, CMPNE, CMPEQ -> L[pc] = Alu.compare(ops[pc], dts[s[0]], F[s[0]], F[s[1]], L[s[0]], L[s[1]]);
         case CAST -> {
           var from = dts[s[0]];
-          if (dt.isFloat()) F[pc] = Alu.roundFloat(dt, from.isFloat() ? F[s[0]] : Alu.toDouble(from, L[s[0]]));
+          if (dt.isFloat()) F[pc] = from.isFloat() ? Alu.roundFloat(dt, F[s[0]]) : Alu.intToFloat(from, dt, L[s[0]]);
           else L[pc] = from.isFloat() ? Alu.fromDouble(dt, F[s[0]]) : Alu.wrap(dt, L[s[0]]);
         }
         case BITCAST -> {

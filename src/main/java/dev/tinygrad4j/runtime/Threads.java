@@ -32,16 +32,26 @@ public final class Threads {
       int start = t * size, end = Math.min(n, start + size);
       parts.add(POOL.submit(() -> chunk.run(start, end)));
     }
-    chunk.run(0, Math.min(n, size));
+    RuntimeException failure = null;
+    try {
+      chunk.run(0, Math.min(n, size));
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    // every chunk has finished before this returns, even on failure: the buffers may be freed and reused next
     for (var p : parts) {
-      try {
-        p.get();
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while a kernel ran", e);
+      while (true) {
+        try {
+          p.get();
+          break;
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (failure == null) failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+          break;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
+    if (failure != null) throw failure;
   }
 }

@@ -49,7 +49,14 @@ public final class Alu {
     return v;
   }
 
-  /** A float value as a long of an int type: truncation, as C casts do. */
+  /** An int/bool value converted to a float type, rounded once. */
+  public static double intToFloat(DType from, DType to, long v) {
+    if (to != DType.FLOAT32) return roundFloat(to, toDouble(from, v));
+    if (from == DType.UINT64 && v < 0) return (float) ((v >>> 1) | (v & 1)) * 2f;
+    return (float) v;
+  }
+
+  /** A float value as a long of an int type: truncation toward zero, saturating like Java (NaN gives 0). */
   public static long fromDouble(DType dt, double v) {
     if (dt == DType.BOOL) return v != 0 ? 1 : 0;
     if (dt == DType.UINT64 && v >= 9.223372036854775807E18) return (long) (v - 9.223372036854775807E18) + Long.MIN_VALUE;
@@ -69,7 +76,7 @@ public final class Alu {
       case ADD -> a + b;
       case MUL -> a * b;
       case MAX -> Double.isNaN(a) || Double.isNaN(b) ? Double.NaN : Math.max(a, b);
-      case MULACC -> a * b + c;
+      case MULACC -> Math.fma(a, b, c); // fused: one rounding (to float32 after an exact double fma of float inputs)
       default -> throw new IllegalArgumentException(op + " is not defined on " + dt.lowerName());
     };
     return roundFloat(dt, r);

@@ -71,7 +71,7 @@ public final class Symbolic {
     var in = s.get(0).dtype();
     if (u.op() == Ops.CAST) {
       var v = s.get(0);
-      if (u.dtype().isFloat()) return UOp.cnst(u.dtype(), in.isFloat() ? v.asDouble() : Alu.toDouble(in, v.asLong()));
+      if (u.dtype().isFloat()) return UOp.cnst(u.dtype(), in.isFloat() ? v.asDouble() : Alu.intToFloat(in, u.dtype(), v.asLong()));
       return UOp.cnst(u.dtype(), in.isFloat() ? Alu.fromDouble(u.dtype(), v.asDouble()) : v.asLong());
     }
     if (u.op() == Ops.BITCAST) {
