@@ -53,6 +53,33 @@ final class Lowerer {
     return out;
   }
 
+  /**
+   * The index into shape `in` of the element at idx in `shape` (same size). Dims are matched in groups of equal
+   * product, so dims a reshape leaves alone keep their index and only a regrouped run is flattened and split.
+   */
+  static List<UOp> reshapeIndex(List<UOp> idx, int[] shape, int[] in) {
+    var old = new ArrayList<UOp>();
+    if (UOp.prod(in) == 0) { for (int ignored : in) old.add(UOp.idx(0)); return old; }
+    int i = 0, j = 0;
+    while (i < in.length || j < shape.length) {
+      int i0 = i, j0 = j;
+      long po = i < in.length ? in[i++] : 1, pn = j < shape.length ? shape[j++] : 1;
+      while (po != pn) {
+        if (po < pn && i < in.length) po *= in[i++];
+        else if (j < shape.length) pn *= shape[j++];
+        else break;
+      }
+      var f = flat(idx.subList(j0, j), java.util.Arrays.copyOfRange(shape, j0, j));
+      long stride = po;
+      for (int m = i0; m < i; m++) {
+        stride /= in[m];
+        var d = f.idiv(stride);
+        old.add(in[m] == 1 ? UOp.idx(0) : m == i0 ? d : d.mod(in[m]));
+      }
+    }
+    return old;
+  }
+
   private UOp lower(UOp u, List<UOp> idx, UOp valid) {
     var key = new Key(u, idx, valid);
     var done = memo.get(key);
@@ -75,17 +102,7 @@ final class Lowerer {
       }
       case CONST -> u;
       case ARANGE -> idx.get(0).cast(u.dtype());
-      case RESHAPE -> {
-        var f = flat(idx, shape);
-        var old = new ArrayList<UOp>();
-        long stride = UOp.prod(in);
-        for (int i = 0; i < in.length; i++) {
-          stride /= in[i];
-          var d = f.idiv(stride);
-          old.add(in[i] == 1 ? UOp.idx(0) : i == 0 ? d : d.mod(in[i]));
-        }
-        yield lower(u.src(0), old, valid);
-      }
+      case RESHAPE -> lower(u.src(0), reshapeIndex(idx, shape, in), valid);
       case PERMUTE -> {
         var p = (List<Integer>) u.arg();
         var old = new UOp[p.size()];

@@ -120,12 +120,14 @@ public final class Schedule {
     }
     // a reduction broadcast back over its axes is computed once, into a buffer
     for (var n : nodes) if (n.op() == Ops.EXPAND) markReduces(n.src(0), points, Collections.newSetFromMap(new IdentityHashMap<>()));
-    // an expanded value that costs many ops (random numbers, say) is computed once rather than per broadcast copy
+    // an expanded value is computed once rather than per broadcast copy when it costs many ops (random numbers) or
+    // combines several buffers (a gradient masked by an activation, read again for every weight of a conv)
     for (var n : nodes) {
       if (n.op() != Ops.EXPAND) continue;
       var base = n.src(0);
       while (base.op().isMovement()) base = base.src(0);
-      if (aluOps(base, points, Collections.newSetFromMap(new IdentityHashMap<>())) >= EXPENSIVE) points.add(base);
+      int ops = aluOps(base, points, Collections.newSetFromMap(new IdentityHashMap<>()));
+      if (ops >= EXPENSIVE || ops > 0 && inputs(base, points) >= 2) points.add(base);
     }
     // a reduction read by several kernels is computed once too
     for (boolean changed = true; changed; ) {
@@ -206,6 +208,20 @@ public final class Schedule {
       if (!seen.add(u) || (u != n && points.contains(u))) continue;
       if (u.op().isAlu()) count++;
       stack.addAll(u.src());
+    }
+    return count;
+  }
+
+  /** How many buffers and earlier results the kernel computing u would read. */
+  private static int inputs(UOp u, Set<UOp> points) {
+    var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    var stack = new ArrayList<>(u.src());
+    int count = 0;
+    while (!stack.isEmpty()) {
+      var n = stack.removeLast();
+      if (!seen.add(n)) continue;
+      if (n.op() == Ops.BUFFER || points.contains(n)) count++;
+      else stack.addAll(n.src());
     }
     return count;
   }
