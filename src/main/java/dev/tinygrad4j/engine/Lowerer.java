@@ -44,13 +44,14 @@ final class Lowerer {
 
   /** Row-major flat index of idx in shape. */
   static UOp flat(List<UOp> idx, int[] shape) {
-    UOp out = UOp.idx(0);
+    UOp out = null;
     long stride = 1;
     for (int i = shape.length - 1; i >= 0; i--) {
-      out = idx.get(i).mul(stride).add(out);
+      var term = stride == 1 ? idx.get(i) : idx.get(i).mul(stride);
+      out = out == null ? term : term.add(out);
       stride *= shape[i];
     }
-    return out;
+    return out == null ? UOp.idx(0) : out;
   }
 
   /**
@@ -71,10 +72,12 @@ final class Lowerer {
       }
       var f = flat(idx.subList(j0, j), java.util.Arrays.copyOfRange(shape, j0, j));
       long stride = po;
+      boolean outer = true; // no dim of size > 1 before this one in the group: no wrap-around to take off
       for (int m = i0; m < i; m++) {
         stride /= in[m];
-        var d = f.idiv(stride);
-        old.add(in[m] == 1 ? UOp.idx(0) : m == i0 ? d : d.mod(in[m]));
+        var d = stride == 1 ? f : f.idiv(stride);
+        old.add(in[m] == 1 ? UOp.idx(0) : outer ? d : d.mod(in[m]));
+        if (in[m] > 1) outer = false;
       }
     }
     return old;
