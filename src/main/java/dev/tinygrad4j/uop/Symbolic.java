@@ -60,6 +60,9 @@ public final class Symbolic {
       rule(op(Ops.IDIV, op(Ops.IDIV, var("x"), cvar("a")), cvar("b")).ints()
               .where(u -> u.src(1).asLong() > 0 && u.src(0).src(1).asLong() > 0),
           b -> b.get("x").idiv(b.get("a").asLong() * b.get("b").asLong())),
+      // nested masks merge
+      rule(op(Ops.WHERE, var("c1"), op(Ops.WHERE, var("c2"), var("x"), cnst(0)), cnst(0)),
+          b -> UOp.alu(Ops.WHERE, b.get("c1").and(b.get("c2")), b.get("x"), UOp.cnst(b.get("x").dtype(), 0L))),
       // x < c with x = y + k: y < c - k
       rule(op(Ops.CMPLT, op(Ops.ADD, var("y"), cvar("k")), cvar("c")).where(u -> !u.src(0).dtype().isFloat()),
           b -> b.get("y").lt(b.get("c").asLong() - b.get("k").asLong()))
