@@ -30,6 +30,14 @@ public final class JvmBytecode {
   private static final ClassDesc HELP = ClassDesc.of("dev.tinygrad4j.renderer.JvmOps");
   private static final ClassDesc MATH = ClassDesc.of("java.lang.Math");
 
+  /** Float lanes per vector loop iteration: the preferred vector width when jdk.incubator.vector is loaded, else 1. */
+  static final class Vectors {
+    static final int WIDTH = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? Lanes.of() : 1;
+  }
+  private static final class Lanes { // touches the incubator API only once the module is known to be there
+    static int of() { return jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(); }
+  }
+
   /** The array type that holds a dtype. */
   public static TypeKind arrayKind(DType dt) {
     return switch (dt) {
@@ -50,6 +58,18 @@ public final class JvmBytecode {
       case FLOAT64 -> TypeKind.DOUBLE;
       default -> TypeKind.INT;
     };
+  }
+
+  /** How many loops of a program run as vector lanes on this JVM. */
+  public static int vectorLoops(List<UOp> prog) {
+    int n = 0;
+    for (int pc = 0; pc < prog.size(); pc++) {
+      if (prog.get(pc).op() != Ops.RANGE || Vectors.WIDTH == 1) continue;
+      int end = pc + 1;
+      while (prog.get(end).op() != Ops.ENDRANGE || prog.get(end).src(0) != prog.get(pc)) end++;
+      if (Emitter.vectorizable(prog.get(pc), prog.subList(pc + 1, end)) != null) n++;
+    }
+    return n;
   }
 
   /** The class file of a kernel: class {@code className} with the static run method. */
@@ -77,8 +97,119 @@ public final class JvmBytecode {
           c.astore(local(u, TypeKind.REFERENCE));
         }
       }
-      for (var u : prog) op(u);
+      for (int pc = 0; pc < prog.size(); pc++) {
+        var u = prog.get(pc);
+        if (u.op() == Ops.RANGE && Vectors.WIDTH > 1) {
+          int end = pc + 1;
+          for (int depth = 0; prog.get(end).op() != Ops.ENDRANGE || depth > 0; end++) {
+            if (prog.get(end).op() == Ops.RANGE) depth++;
+            if (prog.get(end).op() == Ops.ENDRANGE) depth--;
+          }
+          var body = prog.subList(pc + 1, end);
+          var varying = vectorizable(u, body);
+          if (varying != null) {
+            vectorLoop(u, body, varying);
+            pc = end;
+            continue;
+          }
+        }
+        op(u);
+      }
       c.return_();
+    }
+
+    // ---- vector loops: an innermost float32 UPCAST loop becomes a loop over jdk.incubator.vector lanes ----
+    static final ClassDesc FV = ClassDesc.of("jdk.incubator.vector.FloatVector");
+    static final ClassDesc VEC = ClassDesc.of("jdk.incubator.vector.Vector");
+    static final ClassDesc SPECIES = ClassDesc.of("jdk.incubator.vector.VectorSpecies");
+    final Map<UOp, Integer> vslot = new IdentityHashMap<>();
+
+    static boolean floatArray(UOp buf) {
+      return buf.dtype() == DType.FLOAT32 && (buf.op() == Ops.DEFINE_GLOBAL || buf.op() == Ops.DEFINE_ACC && ((UOp.Acc) buf.arg()).size() > 1);
+    }
+
+    /** The nodes of the loop body that vary with r, if the loop can run as vector lanes; else null. */
+    static java.util.Set<UOp> vectorizable(UOp r, List<UOp> body) {
+      if (r.axisType() != AxisType.UPCAST || r.rangeSize() % Vectors.WIDTH != 0) return null;
+      var varying = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+      varying.add(r);
+      var index = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+      index.add(r);
+      for (var n : body) {
+        if (n.op() == Ops.RANGE) return null;
+        if (n.src().stream().noneMatch(varying::contains)) continue;
+        varying.add(n);
+        boolean ok = switch (n.op()) {
+          case ADD -> n.dtype() == DType.FLOAT32 || n.dtype() == DType.INT32 && n.src().stream().filter(varying::contains).count() == 1
+              && n.src().stream().anyMatch(x -> x == r) && index.add(n);
+          case MUL, MULACC, MAX, NEG -> n.dtype() == DType.FLOAT32;
+          case LOAD -> n.src().size() == 2 && floatArray(n.src(0)) && index.contains(n.src(1));
+          case STORE -> floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32;
+          default -> false;
+        };
+        if (!ok) return null;
+      }
+      // an index may only address memory; float ops may not consume one
+      for (var n : body) for (int i = 0; i < n.src().size(); i++)
+        if (index.contains(n.src(i)) && !((n.op() == Ops.LOAD || n.op() == Ops.STORE) && i == 1) && !index.contains(n)) return null;
+      return varying;
+    }
+
+    void vectorLoop(UOp r, List<UOp> body, java.util.Set<UOp> varying) {
+      int rs = local(r, TypeKind.INT);
+      c.iconst_0().istore(rs);
+      Label top = c.newBoundLabel(), exit = c.newLabel();
+      c.iload(rs).loadConstant(r.rangeSize()).if_icmpge(exit);
+      for (var n : body) {
+        if (!varying.contains(n)) { op(n); continue; }
+        switch (n.op()) {
+          case ADD -> {
+            if (n.dtype() == DType.INT32) { for (var s : n.src()) load(s); c.iadd(); store(n); }
+            else vectorOp(n, "add", 1);
+          }
+          case MUL -> vectorOp(n, "mul", 1);
+          case MAX -> vectorOp(n, "max", 1);
+          case NEG -> vectorOp(n, "neg", 0);
+          case MULACC -> vectorOp(n, "fma", 2);
+          case LOAD -> {
+            c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
+            load(n.src(0));
+            load(n.src(1));
+            c.invokestatic(FV, "fromArray", MethodTypeDesc.of(FV, SPECIES, CD_float.arrayType(), CD_int));
+            c.astore(vlocal(n));
+          }
+          case STORE -> {
+            vector(n.src(2));
+            load(n.src(0));
+            load(n.src(1));
+            c.invokevirtual(FV, "intoArray", MethodTypeDesc.of(CD_void, CD_float.arrayType(), CD_int));
+          }
+          default -> throw new IllegalStateException("not a vector op: " + n.op());
+        }
+      }
+      c.iinc(rs, Vectors.WIDTH);
+      c.goto_(top);
+      c.labelBinding(exit);
+    }
+
+    int vlocal(UOp n) { return vslot.computeIfAbsent(n, k -> c.allocateLocal(TypeKind.REFERENCE)); }
+
+    /** Pushes n as a vector: its lanes, or a scalar broadcast to all lanes. */
+    void vector(UOp n) {
+      var v = vslot.get(n);
+      if (v != null) { c.aload(v); return; }
+      c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
+      load(n);
+      c.invokestatic(FV, "broadcast", MethodTypeDesc.of(FV, SPECIES, CD_float));
+    }
+
+    /** a.method(b[, c]) on FloatVector (MULACC a*b+c is a.fma(b, c)). */
+    void vectorOp(UOp n, String method, int args) {
+      for (var s : n.src()) vector(s);
+      var params = new ClassDesc[args];
+      java.util.Arrays.fill(params, VEC);
+      c.invokevirtual(FV, method, MethodTypeDesc.of(FV, params));
+      c.astore(vlocal(n));
     }
 
     int local(UOp u, TypeKind k) {

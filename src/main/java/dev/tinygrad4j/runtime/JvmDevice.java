@@ -48,6 +48,7 @@ public final class JvmDevice implements Device {
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom(segment(mem).asSlice(0, dst.byteSize())); }
 
   @Override public Program compile(String name, List<UOp> linear) {
+    if (dev.tinygrad4j.Flags.debug() >= 4) System.out.println("JVM: " + JvmBytecode.vectorLoops(linear) + " vector loop(s) in " + name);
     var bytes = JvmBytecode.render("dev.tinygrad4j.runtime." + name + "_" + CLASSES.incrementAndGet(), linear);
     MethodHandle run;
     try {

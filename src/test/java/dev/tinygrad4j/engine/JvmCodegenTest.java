@@ -1,0 +1,36 @@
+package dev.tinygrad4j.engine;
+
+import dev.tinygrad4j.Tensor;
+import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.codegen.Optimizer;
+import dev.tinygrad4j.renderer.JvmBytecode;
+import dev.tinygrad4j.runtime.Devices;
+import dev.tinygrad4j.uop.PatternMatcher;
+import dev.tinygrad4j.uop.Symbolic;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The JVM renderer: register tiles of float32 run as jdk.incubator.vector lanes when that module is loaded. */
+class JvmCodegenTest {
+  @Test void matmulTileBecomesAVectorLoop() {
+    Assumptions.assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "run with --add-modules jdk.incubator.vector");
+    var jvm = Devices.get("JVM");
+    var a = Tensor.rand(32, 64).to("JVM").realize(); var b = Tensor.rand(64, 48).to("JVM").realize();
+    var k = (Schedule.Kernel) Schedule.create(List.of(a.matmul(b).uop()), List.of(jvm)).items().getFirst();
+    var ast = PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES);
+    var prog = Linearizer.linearize(Optimizer.apply(ast, Optimizer.heuristic(ast, 1)));
+    assertTrue(JvmBytecode.vectorLoops(prog) >= 1, "the 16-wide accumulator update runs as vector lanes");
+    // and the values are right (the device suite checks the rest)
+    var got = a.matmul(b).toFloatArray();
+    var av = a.toFloatArray(); var bv = b.toFloatArray();
+    for (int i = 0; i < 32; i++) for (int j = 0; j < 48; j++) {
+      float s = 0;
+      for (int t = 0; t < 64; t++) s = Math.fma(av[i * 64 + t], bv[t * 48 + j], s);
+      assertEquals(s, got[i * 48 + j], 1e-4f);
+    }
+  }
+}
