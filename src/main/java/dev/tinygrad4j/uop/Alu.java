@@ -76,7 +76,7 @@ public final class Alu {
       case ADD -> a + b;
       case MUL -> a * b;
       case MAX -> Double.isNaN(a) || Double.isNaN(b) ? Double.NaN : Math.max(a, b);
-      case MULACC -> Math.fma(a, b, c); // fused: one rounding (to float32 after an exact double fma of float inputs)
+      case MULACC -> dt == DType.FLOAT64 ? Math.fma(a, b, c) : Math.fma((float) a, (float) b, (float) c); // one rounding
       default -> throw new IllegalArgumentException(op + " is not defined on " + dt.lowerName());
     };
     return roundFloat(dt, r);
