@@ -69,7 +69,9 @@ public final class CpuDevice implements Device {
       throw new IllegalStateException(t);
     }
     if (p.equals(MemorySegment.NULL)) throw new OutOfMemoryError("CPU: cannot allocate " + bytes + " bytes");
-    return new Native(p.reinterpret(size * dtype.itemsize()));
+    var seg = p.reinterpret(size * dtype.itemsize());
+    seg.fill((byte) 0); // zeroed like the other devices' memory, and its pages are mapped now, not inside a kernel
+    return new Native(seg);
   }
   @Override public void free(Object mem) {
     var seg = ((Native) mem).seg();
