@@ -238,13 +238,13 @@ public final class Linearizer {
 
   /**
    * How many elements each buffer parameter must hold for the program's memory accesses, from the value bounds of
-   * their indices; throws if an index can be negative or can leave an accumulator. Gated loads read only where
-   * their gate holds, so their index is not bounded here.
+   * their indices; throws if an index can be negative or can leave an accumulator. Gated loads and stores touch
+   * memory only where their gate holds, so their index is not bounded here.
    */
   public static long[] needs(String name, List<UOp> prog) {
     var needs = new long[(int) prog.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).count()];
     for (var u : prog) {
-      if ((u.op() != Ops.LOAD && u.op() != Ops.STORE) || (u.op() == Ops.LOAD && u.src().size() > 2)) continue;
+      if ((u.op() != Ops.LOAD && u.op() != Ops.STORE) || u.src().size() > (u.op() == Ops.LOAD ? 2 : 3)) continue; // gated
       var buf = u.src(0); var idx = u.src(1);
       if (idx.vmin() < 0) throw new IllegalStateException("kernel " + name + ": an index into " + buf.op() + " " + buf.arg() + " can be " + idx.vmin());
       if (buf.op() == Ops.DEFINE_ACC && idx.vmax() >= ((UOp.Acc) buf.arg()).size())

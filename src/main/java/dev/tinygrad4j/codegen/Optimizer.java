@@ -19,7 +19,7 @@ public final class Optimizer {
   private Optimizer() {}
 
   /** What an opt does. */
-  public enum OptOp { UPCAST, UNROLL, THREAD, SWAP }
+  public enum OptOp { UPCAST, UNROLL, THREAD, SWAP, PADTO }
   /** One opt: UPCAST/THREAD/SWAP name an output axis, UNROLL a reduce axis, by index among those ranges; SWAP's amount is the other axis. */
   public record Opt(OptOp op, int axis, int amount) {}
 
@@ -39,6 +39,7 @@ public final class Optimizer {
     if (opt.axis() < 0 || opt.axis() >= axes.size()) throw new IllegalArgumentException(opt + ": no such axis in " + axes.size());
     var r = axes.get(opt.axis());
     if (opt.op() == OptOp.THREAD) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.THREAD)), null);
+    if (opt.op() == OptOp.PADTO) return padTo(ast, r, opt.amount());
     if (opt.op() == OptOp.SWAP) { // loops nest in id order: exchanging ids exchanges their nesting
       if (opt.amount() < 0 || opt.amount() >= axes.size()) throw new IllegalArgumentException(opt + ": no such axis in " + axes.size());
       var o = axes.get(opt.amount());
@@ -54,6 +55,34 @@ public final class Optimizer {
     var outer = n == k ? UOp.idx(0) : UOp.range(n / k, r.axisId(), r.axisType());
     var parts = outer.op() == Ops.RANGE ? List.of(outer, inner) : List.of(inner);
     return replace(ast, r, parts, outer.mul(k).add(inner));
+  }
+
+  /**
+   * Grows output range r to a multiple of k; the extra iterations are masked: loads that depend on r and the store
+   * are gated by r &lt; its old size, so they never touch memory out there.
+   */
+  private static UOp padTo(UOp ast, UOp r, int k) {
+    if (k <= 1 || r.axisType() != AxisType.LOOP && r.axisType() != AxisType.THREAD)
+      throw new IllegalArgumentException("PADTO " + k + ": needs an amount above 1 and an output loop, not " + r.axisType());
+    int n = r.rangeSize(), m = (n + k - 1) / k * k;
+    if (m == n) return ast;
+    var grown = UOp.range(m, r.axisId(), r.axisType());
+    var inside = grown.lt(n);
+    var memo = new IdentityHashMap<UOp, UOp>();
+    for (var u : ast.toposort()) {
+      var src = new ArrayList<UOp>();
+      for (var s : u.src()) src.add(s == r ? grown : memo.getOrDefault(s, s));
+      var out = u.withSrc(src);
+      boolean touches = (u.op() == Ops.LOAD || u.op() == Ops.STORE) && u.src(0).op() == Ops.DEFINE_GLOBAL && u.src(1).allNodes().contains(r);
+      if (touches || u.op() == Ops.STORE && u.src(0).op() == Ops.DEFINE_GLOBAL) {
+        int gate = u.op() == Ops.LOAD ? 2 : 3;
+        src = new ArrayList<>(out.src());
+        if (src.size() > gate) src.set(gate, src.get(gate).and(inside)); else src.add(inside);
+        out = UOp.of(u.op(), u.dtype(), u.arg(), src);
+      }
+      memo.put(u, u == r ? u : out);
+    }
+    return memo.get(ast);
   }
 
   /** Replaces range r by parts in REDUCE range lists and by value (if not null) everywhere else. */
@@ -88,12 +117,20 @@ public final class Optimizer {
         if (deep == null || reused && (firstDivisor(r.rangeSize(), 16, 8, 4) > firstDivisor(deep.rangeSize(), 16, 8, 4)
             || wideLoad.get().src(1).allNodes().contains(deep))) deep = r;
       }
-      // a short wide dim (a conv's output row) is taken whole
-      int w = wide.rangeSize() <= 32 && wide.rangeSize() > 4 ? wide.rangeSize() : firstDivisor(wide.rangeSize(), 16, 8, 4);
+      // a long wide dim with no divisor to tile by is padded to a multiple of 16 (masked: the gated loads cost, so
+      // only then); a short one is taken whole
+      if (wide.rangeSize() > 32 && firstDivisor(wide.rangeSize(), 16, 8) == 0) {
+        var o = new Opt(OptOp.PADTO, loops(cur).indexOf(wide), 16);
+        opts.add(o);
+        cur = apply(cur, o);
+      }
+      int wideSize = byId(loops(cur), wide.axisId()).rangeSize();
+      int w = wideSize <= 32 && wideSize > 4 ? wideSize : firstDivisor(wideSize, 16, 8, 4);
       for (var pick : new UOp[]{deep, wide}) {
         if (pick == null || (pick == wide && w == 0)) continue;
         int d = firstDivisor(pick.rangeSize(), w > 16 ? new int[]{8, 4} : new int[]{16, 8, 4}); // the tile stays near 256
-        var o = new Opt(OptOp.UPCAST, loops(cur).indexOf(pick), pick == wide ? w : d);
+        var ls = loops(cur);
+        var o = new Opt(OptOp.UPCAST, ls.indexOf(byId(ls, pick.axisId())), pick == wide ? w : d);
         opts.add(o);
         cur = apply(cur, o);
       }
@@ -127,6 +164,10 @@ public final class Optimizer {
   public static UOp apply(UOp ast, List<Opt> opts) {
     for (var o : opts) ast = apply(ast, o);
     return ast;
+  }
+
+  private static UOp byId(List<UOp> ranges, int id) {
+    return ranges.stream().filter(r -> r.axisId() == id).findFirst().orElseThrow();
   }
 
   private static int firstDivisor(int n, int... ks) {

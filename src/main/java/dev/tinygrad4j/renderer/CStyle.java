@@ -107,7 +107,8 @@ public class CStyle {
         case STORE -> {
           var buf = u.src(0);
           var v = names.get(u.src(2));
-          yield names.get(buf) + "[" + names.get(u.src(1)) + "] = " + (buf.op() == Ops.DEFINE_GLOBAL ? toMemory(buf.dtype(), v) : v) + ";";
+          var store = names.get(buf) + "[" + names.get(u.src(1)) + "] = " + (buf.op() == Ops.DEFINE_GLOBAL ? toMemory(buf.dtype(), v) : v) + ";";
+          yield u.src().size() > 3 ? "if (" + names.get(u.src(3)) + ") " + store : store;
         }
         default -> {
           var n = "v" + (vars++);

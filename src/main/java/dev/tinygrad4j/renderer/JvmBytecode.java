@@ -144,7 +144,7 @@ public final class JvmBytecode {
               && n.src().stream().anyMatch(x -> x == r) && index.add(n);
           case MUL, MULACC, MAX, NEG -> n.dtype() == DType.FLOAT32;
           case LOAD -> n.src().size() == 2 && floatArray(n.src(0)) && index.contains(n.src(1));
-          case STORE -> floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32;
+          case STORE -> n.src().size() == 3 && floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32;
           default -> false;
         };
         if (!ok) return null;
@@ -272,11 +272,14 @@ public final class JvmBytecode {
         case ASSIGN -> { load(u.src(1)); c.storeLocal(kind(u.dtype()), slot.get(u.src(0))); }
         case STORE -> {
           var buf = u.src(0);
+          Label skip = c.newLabel();
+          if (u.src().size() > 3) { load(u.src(3)); c.ifeq(skip); }
           load(buf);
           load(u.src(1));
           load(u.src(2));
           if (buf.op() == Ops.DEFINE_GLOBAL) toMemory(buf.dtype());
           c.arrayStore(buf.op() == Ops.DEFINE_GLOBAL ? arrayKind(buf.dtype()) : kind(buf.dtype()));
+          c.labelBinding(skip);
         }
         case LOAD -> {
           Label skip = c.newLabel(), done = c.newLabel();

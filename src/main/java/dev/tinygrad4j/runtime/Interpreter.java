@@ -71,6 +71,7 @@ public final class Interpreter implements Device {
           if (dt.isFloat()) F[pc] = Buffer.readFloat(m, dt, L[s[1]]); else L[pc] = Buffer.readInt(m, dt, L[s[1]]);
         }
         case STORE -> {
+          if (s.length > 3 && L[s[3]] == 0) break;
           var m = (MemorySegment) mems[(int) L[s[0]]];
           var vdt = dts[s[2]];
           if (vdt.isFloat()) Buffer.writeFloat(m, vdt, L[s[1]], F[s[2]]); else Buffer.writeInt(m, vdt, L[s[1]], L[s[2]]);

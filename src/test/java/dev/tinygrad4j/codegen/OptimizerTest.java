@@ -50,7 +50,9 @@ class OptimizerTest {
         List.of(new Opt(OptOp.UPCAST, 0, 8), new Opt(OptOp.UPCAST, 0, 16)), // both dims fully upcast
         List.of(new Opt(OptOp.UNROLL, 0, 4)),
         List.of(new Opt(OptOp.UNROLL, 0, 3), new Opt(OptOp.UPCAST, 1, 4), new Opt(OptOp.THREAD, 0, 2)),
-        List.of(new Opt(OptOp.SWAP, 0, 1), new Opt(OptOp.UPCAST, 0, 2))))
+        List.of(new Opt(OptOp.SWAP, 0, 1), new Opt(OptOp.UPCAST, 0, 2)),
+        List.of(new Opt(OptOp.PADTO, 1, 5), new Opt(OptOp.PADTO, 0, 3), new Opt(OptOp.UPCAST, 1, 20)),
+        List.of(new Opt(OptOp.PADTO, 0, 16), new Opt(OptOp.UPCAST, 0, 16), new Opt(OptOp.THREAD, 0, 2))))
       check(a.matmul(b), opts);
   }
 
@@ -62,6 +64,19 @@ class OptimizerTest {
     assertArrayEquals(run(conv, ast -> List.of()), run(conv, ast -> Optimizer.heuristic(ast, 2)), 1e-5f);
     var sm = a.softmax(1);
     assertArrayEquals(run(sm, ast -> List.of()), run(sm, ast -> Optimizer.heuristic(ast, 4)), 1e-6f);
+  }
+
+  @Test void paddedTilesCoverOddSizes() {
+    var x = Tensor.rand(37, 19).realize(); var y = Tensor.rand(19, 41).realize();
+    var mm = x.matmul(y).exp();
+    var plain = run(mm, ast -> List.of());
+    assertArrayEquals(plain, run(mm, ast -> List.of(new Opt(OptOp.PADTO, 1, 16), new Opt(OptOp.UPCAST, 1, 16), new Opt(OptOp.PADTO, 0, 8),
+        new Opt(OptOp.UPCAST, 0, 8))), 1e-5f);
+    assertArrayEquals(plain, run(mm, ast -> Optimizer.heuristic(ast, 2)), 1e-5f);
+    var big = Tensor.rand(3, 1023).realize().matmul(Tensor.rand(1023, 70).realize());
+    var opts = Optimizer.heuristic(((Schedule.Kernel) Schedule.create(List.of(big.uop()), List.of(Devices.get(big.device()))).items().getFirst()).ast(), 1);
+    assertTrue(opts.stream().anyMatch(o -> o.op() == OptOp.PADTO), opts::toString);
+    assertArrayEquals(run(big, ast -> List.of()), run(big, ast -> Optimizer.heuristic(ast, 2)), 1e-3f);
   }
 
   @Test void heuristicRegisterTilesMatmul() {
@@ -80,5 +95,6 @@ class OptimizerTest {
     var ast = ((Schedule.Kernel) Schedule.create(List.of(a.matmul(b).uop()), List.of(Devices.get(Devices.defaultName()))).items().getFirst()).ast();
     assertThrows(IllegalArgumentException.class, () -> Optimizer.apply(ast, new Opt(OptOp.UPCAST, 0, 5)));
     assertThrows(IllegalArgumentException.class, () -> Optimizer.apply(ast, new Opt(OptOp.UNROLL, 1, 2)));
+    assertThrows(IllegalArgumentException.class, () -> Optimizer.apply(ast, new Opt(OptOp.PADTO, 0, 0)));
   }
 }
