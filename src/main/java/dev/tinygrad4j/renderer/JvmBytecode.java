@@ -65,18 +65,55 @@ public final class JvmBytecode {
     int n = 0;
     for (int pc = 0; pc < prog.size(); pc++) {
       if (prog.get(pc).op() != Ops.RANGE || Vectors.WIDTH == 1) continue;
-      int end = pc + 1;
-      while (prog.get(end).op() != Ops.ENDRANGE || prog.get(end).src(0) != prog.get(pc)) end++;
-      if (Emitter.vectorizable(prog.get(pc), prog.subList(pc + 1, end)) != null) n++;
+      if (Emitter.vectorizable(prog.get(pc), prog.subList(pc + 1, endOf(prog, pc))) != null) n++;
     }
     return n;
   }
 
   /** The class file of a kernel: class {@code className} with the static run method. */
   public static byte[] render(String className, List<UOp> prog) {
+    var code = Vectors.WIDTH > 1 ? unrollTiles(prog) : prog;
     return ClassFile.of().build(ClassDesc.of(className), cb -> cb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL)
         .withMethodBody("run", MethodTypeDesc.of(CD_void, CD_Object.arrayType(), CD_int, CD_int),
-            ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code).emit(prog)));
+            ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, cb2 -> new Emitter(cb2).emit(code)));
+  }
+
+  private static final int MAX_UNROLLED = 3000; // linear nodes: the method must stay under 64 KB of bytecode
+
+  /**
+   * Unrolls the UPCAST loops around vector loops, so a register tile's rows become straight-line code and its
+   * accumulator vectors can live in locals; the copies get the loop index as a folded constant.
+   */
+  static List<UOp> unrollTiles(List<UOp> prog) {
+    var cur = prog;
+    int fresh = 1 << 24; // ids for the copies of inner loops, above any the kernel has
+    for (boolean changed = true; changed; ) {
+      changed = false;
+      for (int pc = 0; pc < cur.size() && !changed; pc++) {
+        var r = cur.get(pc);
+        if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST || r.rangeSize() > 32) continue;
+        int end = endOf(cur, pc);
+        var body = cur.subList(pc + 1, end);
+        if (body.stream().noneMatch(u -> u.op() == Ops.RANGE)) continue; // innermost: that is the vector loop
+        if (cur.size() + (long) body.size() * (r.rangeSize() - 1) > MAX_UNROLLED) continue;
+        var out = new java.util.ArrayList<UOp>(cur.subList(0, pc));
+        for (int i = 0; i < r.rangeSize(); i++) {
+          var map = new java.util.HashMap<UOp, UOp>(Map.of(r, UOp.idx(i)));
+          for (var u : body) if (u.op() == Ops.RANGE) map.put(u, UOp.range(u.rangeSize(), fresh++, u.axisType()));
+          for (var u : body) out.add(dev.tinygrad4j.uop.PatternMatcher.graphRewrite(u.substitute(map), dev.tinygrad4j.uop.Symbolic.CONSTANT_FOLDING));
+        }
+        out.addAll(cur.subList(end + 1, cur.size()));
+        cur = out;
+        changed = true;
+      }
+    }
+    return cur;
+  }
+
+  private static int endOf(List<UOp> prog, int pc) {
+    int end = pc + 1;
+    while (prog.get(end).op() != Ops.ENDRANGE || prog.get(end).src(0) != prog.get(pc)) end++;
+    return end;
   }
 
   private static final class Emitter {
@@ -97,21 +134,21 @@ public final class JvmBytecode {
           c.astore(local(u, TypeKind.REFERENCE));
         }
       }
+      var vectorLoops = new IdentityHashMap<UOp, java.util.Set<UOp>>();
+      if (Vectors.WIDTH > 1) for (int pc = 0; pc < prog.size(); pc++) {
+        if (prog.get(pc).op() != Ops.RANGE) continue;
+        var varying = vectorizable(prog.get(pc), prog.subList(pc + 1, endOf(prog, pc)));
+        if (varying != null) vectorLoops.put(prog.get(pc), varying);
+      }
+      promote(prog, vectorLoops);
       for (int pc = 0; pc < prog.size(); pc++) {
         var u = prog.get(pc);
-        if (u.op() == Ops.RANGE && Vectors.WIDTH > 1) {
-          int end = pc + 1;
-          for (int depth = 0; prog.get(end).op() != Ops.ENDRANGE || depth > 0; end++) {
-            if (prog.get(end).op() == Ops.RANGE) depth++;
-            if (prog.get(end).op() == Ops.ENDRANGE) depth--;
-          }
-          var body = prog.subList(pc + 1, end);
-          var varying = vectorizable(u, body);
-          if (varying != null) {
-            vectorLoop(u, body, varying);
-            pc = end;
-            continue;
-          }
+        var varying = vectorLoops.get(u);
+        if (varying != null) {
+          int end = endOf(prog, pc);
+          vectorLoop(u, prog.subList(pc + 1, end), varying);
+          pc = end;
+          continue;
         }
         op(u);
       }
@@ -155,11 +192,66 @@ public final class JvmBytecode {
       return varying;
     }
 
+    // accumulator arrays whose every access is a vector at a constant offset live in vector locals instead
+    final Map<UOp, Map<Long, Integer>> promoted = new IdentityHashMap<>();
+    static final int MAX_CHUNKS = 4; // vector loops this short are unrolled, so their offsets are constants
+
+    /** The constant element offset of index node idx in chunk k of vector loop r, or null if not constant. */
+    static Long constOffset(UOp idx, UOp r, int k) {
+      if (idx == r) return (long) k * Vectors.WIDTH;
+      if (idx.op() == Ops.ADD && idx.src(1) == r && idx.src(0).isConst()) return idx.src(0).asLong() + (long) k * Vectors.WIDTH;
+      if (idx.op() == Ops.ADD && idx.src(0) == r && idx.src(1).isConst()) return idx.src(1).asLong() + (long) k * Vectors.WIDTH;
+      return null;
+    }
+
+    void promote(List<UOp> prog, Map<UOp, java.util.Set<UOp>> vectorLoops) {
+      var owner = new IdentityHashMap<UOp, UOp>(); // body node → its vector loop range
+      for (int pc = 0; pc < prog.size(); pc++) {
+        var r = prog.get(pc);
+        if (vectorLoops.containsKey(r)) for (var u : prog.subList(pc + 1, endOf(prog, pc))) owner.put(u, r);
+      }
+      var candidates = new IdentityHashMap<UOp, Map<Long, Integer>>();
+      var rejected = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+      for (var u : prog) {
+        if (u.op() != Ops.LOAD && u.op() != Ops.STORE || u.src(0).op() != Ops.DEFINE_ACC || u.src(0).dtype() != DType.FLOAT32) continue;
+        var acc = u.src(0);
+        var r = owner.get(u);
+        if (r == null || r.rangeSize() / Vectors.WIDTH > MAX_CHUNKS || constOffset(u.src(1), r, 0) == null) { rejected.add(acc); continue; }
+        for (int k = 0; k < r.rangeSize() / Vectors.WIDTH; k++)
+          candidates.computeIfAbsent(acc, a -> new java.util.HashMap<>()).putIfAbsent(constOffset(u.src(1), r, k), 0);
+      }
+      for (var e : candidates.entrySet()) {
+        if (rejected.contains(e.getKey())) continue;
+        var slots = new java.util.HashMap<Long, Integer>();
+        for (var off : e.getValue().keySet()) {
+          int sl = c.allocateLocal(TypeKind.REFERENCE);
+          c.aconst_null().astore(sl); // the verifier wants every local assigned on every path
+          slots.put(off, sl);
+        }
+        promoted.put(e.getKey(), slots);
+      }
+    }
+
     void vectorLoop(UOp r, List<UOp> body, java.util.Set<UOp> varying) {
       int rs = local(r, TypeKind.INT);
+      int chunks = r.rangeSize() / Vectors.WIDTH;
+      if (chunks <= MAX_CHUNKS) { // straight-line code, one copy of the body per chunk
+        for (int k = 0; k < chunks; k++) {
+          c.loadConstant(k * Vectors.WIDTH).istore(rs);
+          vectorBody(r, body, varying, k);
+        }
+        return;
+      }
       c.iconst_0().istore(rs);
       Label top = c.newBoundLabel(), exit = c.newLabel();
       c.iload(rs).loadConstant(r.rangeSize()).if_icmpge(exit);
+      vectorBody(r, body, varying, -1);
+      c.iinc(rs, Vectors.WIDTH);
+      c.goto_(top);
+      c.labelBinding(exit);
+    }
+
+    void vectorBody(UOp r, List<UOp> body, java.util.Set<UOp> varying, int chunk) {
       for (var n : body) {
         if (!varying.contains(n)) { op(n); continue; }
         switch (n.op()) {
@@ -172,24 +264,29 @@ public final class JvmBytecode {
           case NEG -> vectorOp(n, "neg", 0);
           case MULACC -> vectorOp(n, "fma", 2);
           case LOAD -> {
-            c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
-            load(n.src(0));
-            load(n.src(1));
-            c.invokestatic(FV, "fromArray", MethodTypeDesc.of(FV, SPECIES, CD_float.arrayType(), CD_int));
+            var reg = promoted.get(n.src(0));
+            if (reg != null) c.aload(reg.get(constOffset(n.src(1), r, chunk)));
+            else {
+              c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
+              load(n.src(0));
+              load(n.src(1));
+              c.invokestatic(FV, "fromArray", MethodTypeDesc.of(FV, SPECIES, CD_float.arrayType(), CD_int));
+            }
             c.astore(vlocal(n));
           }
           case STORE -> {
             vector(n.src(2));
-            load(n.src(0));
-            load(n.src(1));
-            c.invokevirtual(FV, "intoArray", MethodTypeDesc.of(CD_void, CD_float.arrayType(), CD_int));
+            var reg = promoted.get(n.src(0));
+            if (reg != null) c.astore(reg.get(constOffset(n.src(1), r, chunk)));
+            else {
+              load(n.src(0));
+              load(n.src(1));
+              c.invokevirtual(FV, "intoArray", MethodTypeDesc.of(CD_void, CD_float.arrayType(), CD_int));
+            }
           }
           default -> throw new IllegalStateException("not a vector op: " + n.op());
         }
       }
-      c.iinc(rs, Vectors.WIDTH);
-      c.goto_(top);
-      c.labelBinding(exit);
     }
 
     int vlocal(UOp n) { return vslot.computeIfAbsent(n, k -> c.allocateLocal(TypeKind.REFERENCE)); }
