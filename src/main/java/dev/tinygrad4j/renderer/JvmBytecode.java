@@ -72,10 +72,25 @@ public final class JvmBytecode {
 
   /** The class file of a kernel: class {@code className} with the static run method. */
   public static byte[] render(String className, List<UOp> prog) {
-    var code = Vectors.WIDTH > 1 ? unrollTiles(prog) : prog;
+    if (Vectors.WIDTH > 1) {
+      var unrolled = build(className, unrollTiles(prog));
+      if (codeLength(unrolled) <= HUGE) return unrolled;
+    }
+    return build(className, prog);
+  }
+
+  private static byte[] build(String className, List<UOp> prog) {
     return ClassFile.of().build(ClassDesc.of(className), cb -> cb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL)
         .withMethodBody("run", MethodTypeDesc.of(CD_void, CD_Object.arrayType(), CD_int, CD_int),
-            ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, cb2 -> new Emitter(cb2).emit(code)));
+            ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code).emit(prog)));
+  }
+
+  /** HotSpot leaves methods above 8000 bytes of bytecode to the interpreter: unrolling must not cross that. */
+  private static final int HUGE = 8000;
+
+  static int codeLength(byte[] classFile) {
+    return ClassFile.of().parse(classFile).methods().getFirst().findAttribute(java.lang.classfile.Attributes.code())
+        .orElseThrow().codeLength();
   }
 
   private static final int MAX_UNROLLED = 3000; // linear nodes: the method must stay under 64 KB of bytecode
