@@ -50,10 +50,13 @@ final class Bench {
     return Devices.available().stream().filter(d -> !d.equals("INTERP")).toList();
   }
 
-  /** Median seconds of RUNS timed calls after two warm-up calls; each call returns the seconds it measured. */
+  /**
+   * Median seconds of RUNS timed calls after warm-up (5 calls, fewer if they take over 20 s: a JIT-compiled kernel
+   * that profiled a loop exit as never taken is recompiled only after a few calls); each call returns its seconds.
+   */
   private static double median(DoubleSupplier timed) {
-    timed.getAsDouble();
-    timed.getAsDouble();
+    double warm = 0;
+    for (int i = 0; i < 5 && warm < 20; i++) warm += timed.getAsDouble();
     var t = new double[RUNS];
     for (int i = 0; i < RUNS; i++) t[i] = timed.getAsDouble();
     Arrays.sort(t);

@@ -109,7 +109,10 @@ public final class JvmBytecode {
         if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST || r.rangeSize() > 32) continue;
         int end = endOf(cur, pc);
         var body = cur.subList(pc + 1, end);
-        if (body.stream().noneMatch(u -> u.op() == Ops.RANGE)) continue; // innermost: that is the vector loop
+        boolean holdsVectorLoop = false; // only tiles around vector lanes are worth the code
+        for (int i = pc + 1; i < end; i++)
+          if (cur.get(i).op() == Ops.RANGE && Emitter.vectorizable(cur.get(i), cur.subList(i + 1, endOf(cur, i))) != null) holdsVectorLoop = true;
+        if (!holdsVectorLoop) continue;
         if (cur.size() + (long) body.size() * (r.rangeSize() - 1) > MAX_UNROLLED) continue;
         var out = new java.util.ArrayList<UOp>(cur.subList(0, pc));
         for (int i = 0; i < r.rangeSize(); i++) {
