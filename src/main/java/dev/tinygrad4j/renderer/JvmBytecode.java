@@ -185,7 +185,7 @@ public final class JvmBytecode {
 
     /** The nodes of the loop body that vary with r, if the loop can run as vector lanes; else null. */
     static java.util.Set<UOp> vectorizable(UOp r, List<UOp> body) {
-      if (r.axisType() != AxisType.UPCAST || r.rangeSize() % Vectors.WIDTH != 0) return null;
+      if (r.axisType() != AxisType.UPCAST || r.rangeSize() < Vectors.WIDTH) return null;
       var varying = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
       varying.add(r);
       var index = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
@@ -234,7 +234,10 @@ public final class JvmBytecode {
         if (u.op() != Ops.LOAD && u.op() != Ops.STORE || u.src(0).op() != Ops.DEFINE_ACC || u.src(0).dtype() != DType.FLOAT32) continue;
         var acc = u.src(0);
         var r = owner.get(u);
-        if (r == null || r.rangeSize() / Vectors.WIDTH > MAX_CHUNKS || constOffset(u.src(1), r, 0) == null) { rejected.add(acc); continue; }
+        if (r == null || r.rangeSize() / Vectors.WIDTH > MAX_CHUNKS || r.rangeSize() % Vectors.WIDTH != 0 || constOffset(u.src(1), r, 0) == null) {
+          rejected.add(acc);
+          continue;
+        }
         for (int k = 0; k < r.rangeSize() / Vectors.WIDTH; k++)
           candidates.computeIfAbsent(acc, a -> new java.util.HashMap<>()).putIfAbsent(constOffset(u.src(1), r, k), 0);
       }
@@ -252,19 +255,28 @@ public final class JvmBytecode {
 
     void vectorLoop(UOp r, List<UOp> body, java.util.Set<UOp> varying) {
       int rs = local(r, TypeKind.INT);
-      int chunks = r.rangeSize() / Vectors.WIDTH;
+      int chunks = r.rangeSize() / Vectors.WIDTH, tail = chunks * Vectors.WIDTH;
       if (chunks <= MAX_CHUNKS) { // straight-line code, one copy of the body per chunk
         for (int k = 0; k < chunks; k++) {
           c.loadConstant(k * Vectors.WIDTH).istore(rs);
           vectorBody(r, body, varying, k);
         }
-        return;
+      } else {
+        c.iconst_0().istore(rs);
+        Label top = c.newBoundLabel(), exit = c.newLabel();
+        c.iload(rs).loadConstant(tail).if_icmpge(exit);
+        vectorBody(r, body, varying, -1);
+        c.iinc(rs, Vectors.WIDTH);
+        c.goto_(top);
+        c.labelBinding(exit);
       }
-      c.iconst_0().istore(rs);
+      if (tail == r.rangeSize()) return;
+      // the elements past the last full vector, one at a time
+      c.loadConstant(tail).istore(rs);
       Label top = c.newBoundLabel(), exit = c.newLabel();
       c.iload(rs).loadConstant(r.rangeSize()).if_icmpge(exit);
-      vectorBody(r, body, varying, -1);
-      c.iinc(rs, Vectors.WIDTH);
+      for (var n : body) op(n);
+      c.iinc(rs, 1);
       c.goto_(top);
       c.labelBinding(exit);
     }
