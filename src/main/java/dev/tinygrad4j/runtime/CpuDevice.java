@@ -70,7 +70,7 @@ public final class CpuDevice implements Device {
     }
     if (p.equals(MemorySegment.NULL)) throw new OutOfMemoryError("CPU: cannot allocate " + bytes + " bytes");
     var seg = p.reinterpret(size * dtype.itemsize());
-    seg.fill((byte) 0); // zeroed like the other devices' memory, and its pages are mapped now, not inside a kernel
+    seg.fill((byte) 0); // fresh memory: its pages are mapped now, not inside a kernel (reused blocks keep old bytes)
     return new Native(seg);
   }
   @Override public void free(Object mem) {
