@@ -72,20 +72,26 @@ public final class JvmBytecode {
 
   /** The class file of a kernel: class {@code className} with the static run method. */
   public static byte[] render(String className, List<UOp> prog) {
-    if (Vectors.WIDTH > 1) {
-      var unrolled = build(className, unrollTiles(prog));
-      if (codeLength(unrolled) <= HUGE) return unrolled;
+    // vector code copies loop bodies (tile rows, lane chunks, scalar tails): the richest form that stays within
+    // HotSpot's 8000-byte JIT limit wins, and plain scalar code, each op emitted once, is the last resort
+    if (Vectors.WIDTH > 1) for (var tiles : new boolean[]{true, false}) {
+      try {
+        var bytes = build(className, tiles ? unrollTiles(prog) : prog, true);
+        if (codeLength(bytes) <= HUGE) return bytes;
+      } catch (IllegalArgumentException tooLong) {
+        // the method passed 64 KB: try a smaller form
+      }
     }
-    return build(className, prog);
+    return build(className, prog, false);
   }
 
-  private static byte[] build(String className, List<UOp> prog) {
+  private static byte[] build(String className, List<UOp> prog, boolean vectors) {
     return ClassFile.of().build(ClassDesc.of(className), cb -> cb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL)
         .withMethodBody("run", MethodTypeDesc.of(CD_void, CD_Object.arrayType(), CD_int, CD_int),
-            ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code).emit(prog)));
+            ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code, vectors).emit(prog)));
   }
 
-  /** HotSpot leaves methods above 8000 bytes of bytecode to the interpreter: unrolling must not cross that. */
+  /** HotSpot leaves methods above 8000 bytes of bytecode to the interpreter. */
   private static final int HUGE = 8000;
 
   static int codeLength(byte[] classFile) {
@@ -139,7 +145,9 @@ public final class JvmBytecode {
     final Map<UOp, Integer> slot = new IdentityHashMap<>();
     final ArrayDeque<Label[]> loops = new ArrayDeque<>();
 
-    Emitter(CodeBuilder c) { this.c = c; }
+    final boolean vectors;
+
+    Emitter(CodeBuilder c, boolean vectors) { this.c = c; this.vectors = vectors; }
 
     void emit(List<UOp> prog) {
       // buffers and accumulator arrays live in locals from the start
@@ -153,7 +161,7 @@ public final class JvmBytecode {
         }
       }
       var vectorLoops = new IdentityHashMap<UOp, java.util.Set<UOp>>();
-      if (Vectors.WIDTH > 1) for (int pc = 0; pc < prog.size(); pc++) {
+      if (vectors) for (int pc = 0; pc < prog.size(); pc++) {
         if (prog.get(pc).op() != Ops.RANGE) continue;
         var varying = vectorizable(prog.get(pc), prog.subList(pc + 1, endOf(prog, pc)));
         if (varying != null) vectorLoops.put(prog.get(pc), varying);

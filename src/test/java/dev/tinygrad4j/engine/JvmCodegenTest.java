@@ -33,4 +33,26 @@ class JvmCodegenTest {
       assertEquals(s, got[i * 48 + j], 1e-4f);
     }
   }
+
+  @Test void longKernelsFallBackToSmallerCode() {
+    dev.tinygrad4j.Flags.set("DEV", "JVM");
+    try {
+      for (int n : new int[]{80, 660}) { // the fused tail makes the vector forms pass 8000 bytes, the last one 64 KB
+        Tensor.manualSeed(n);
+        var x = Tensor.randn(32, 48).matmul(Tensor.randn(48, 32));
+        var c = Tensor.randn(32);
+        for (int i = 0; i < n; i++) x = x.mul(c).add(0.5).maximum(-2.0);
+        var got = x.toFloatArray();
+        dev.tinygrad4j.Flags.set("DEV", "INTERP");
+        Tensor.manualSeed(n);
+        var y = Tensor.randn(32, 48).matmul(Tensor.randn(48, 32));
+        var d = Tensor.randn(32);
+        for (int i = 0; i < n; i++) y = y.mul(d).add(0.5).maximum(-2.0);
+        assertArrayEquals(y.toFloatArray(), got, 1e-3f);
+        dev.tinygrad4j.Flags.set("DEV", "JVM");
+      }
+    } finally {
+      dev.tinygrad4j.Flags.set("DEV", null);
+    }
+  }
 }
