@@ -114,49 +114,8 @@ public final class Schedule {
     var all = new ArrayList<UOp>();
     for (var r : rs) all.addAll(r.toposort());
     var nodes = new LinkedHashSet<>(all);
-    for (var n : nodes) {
-      if (n.op() == Ops.CONTIGUOUS || n.op() == Ops.COPY) points.add(n);
-      if (n.op() == Ops.COPY && !isView(n.src(0))) points.add(n.src(0));
-    }
-    // a reduction broadcast back over its axes is computed once, into a buffer
-    for (var n : nodes) if (n.op() == Ops.EXPAND) markReduces(n.src(0), points, Collections.newSetFromMap(new IdentityHashMap<>()));
-    // an expanded value is computed once rather than per broadcast copy when it costs many ops (random numbers) or
-    // combines several buffers (a gradient masked by an activation, read again for every weight of a conv)
-    for (var n : nodes) {
-      if (n.op() != Ops.EXPAND) continue;
-      var base = n.src(0);
-      while (base.op().isMovement()) base = base.src(0);
-      int ops = aluOps(base, points, Collections.newSetFromMap(new IdentityHashMap<>()));
-      if (ops >= EXPENSIVE || ops > 0 && inputs(base, points) >= 2) points.add(base);
-    }
-    // a reduction read by several kernels is computed once too
-    for (boolean changed = true; changed; ) {
-      changed = false;
-      var seenBy = new IdentityHashMap<UOp, Integer>();
-      for (var p : points) for (var red : reducesIn(p.op() == Ops.CONTIGUOUS ? p.src(0) : p, points)) seenBy.merge(red, 1, Integer::sum);
-      for (var e : seenBy.entrySet()) if (e.getValue() > 1 && points.add(e.getKey())) changed = true;
-    }
-    // a kernel stays a size every device can compile (a JVM method holds at most 64 KB of bytecode): when a node's
-    // fused graph grows past the limit, its largest source becomes a buffer. Sums of the sources' sizes overcount
-    // shared nodes, so past the limit the distinct nodes are counted.
-    var cost = new IdentityHashMap<UOp, Integer>();
-    for (var n : nodes) {
-      int c;
-      while (true) {
-        c = n.op().isAlu() ? 1 : 0;
-        UOp worst = null;
-        for (var s : n.src()) {
-          if (points.contains(s)) continue;
-          int sc = cost.getOrDefault(s, 0);
-          c += sc;
-          if (sc > 0 && (worst == null || sc > cost.get(worst))) worst = s;
-        }
-        if (c > MAX_KERNEL_OPS) c = fusedOps(n, points);
-        if (c <= MAX_KERNEL_OPS || worst == null) break;
-        points.add(worst);
-      }
-      cost.put(n, c);
-    }
+    fusionBoundaries(nodes, points);
+    capKernelSize(nodes, points);
     // emit in dependency order
     var items = new ArrayList<Item>();
     var views = new IdentityHashMap<UOp, UOp>();
@@ -188,6 +147,57 @@ public final class Schedule {
 
   /** Records the buffers a plan has filled, so later schedules read them instead of recomputing. */
   public static void commit(Plan plan) { REALIZED.putAll(plan.realized()); }
+
+  /** Marks the nodes that must be computed into buffers of their own; everything else fuses into its consumer. */
+  private static void fusionBoundaries(Set<UOp> nodes, Set<UOp> points) {
+    for (var n : nodes) {
+      if (n.op() == Ops.CONTIGUOUS || n.op() == Ops.COPY) points.add(n);
+      if (n.op() == Ops.COPY && !isView(n.src(0))) points.add(n.src(0));
+    }
+    // a reduction broadcast back over its axes is computed once, into a buffer
+    for (var n : nodes) if (n.op() == Ops.EXPAND) markReduces(n.src(0), points, Collections.newSetFromMap(new IdentityHashMap<>()));
+    // an expanded value is computed once rather than per broadcast copy when it costs many ops (random numbers) or
+    // combines several buffers (a gradient masked by an activation, read again for every weight of a conv)
+    for (var n : nodes) {
+      if (n.op() != Ops.EXPAND) continue;
+      var base = n.src(0);
+      while (base.op().isMovement()) base = base.src(0);
+      int ops = aluOps(base, points, Collections.newSetFromMap(new IdentityHashMap<>()));
+      if (ops >= EXPENSIVE || ops > 0 && inputs(base, points) >= 2) points.add(base);
+    }
+    // a reduction read by several kernels is computed once too
+    for (boolean changed = true; changed; ) {
+      changed = false;
+      var seenBy = new IdentityHashMap<UOp, Integer>();
+      for (var p : points) for (var red : reducesIn(p.op() == Ops.CONTIGUOUS ? p.src(0) : p, points)) seenBy.merge(red, 1, Integer::sum);
+      for (var e : seenBy.entrySet()) if (e.getValue() > 1 && points.add(e.getKey())) changed = true;
+    }
+  }
+
+  /** Cuts kernels that would grow too large to compile. */
+  private static void capKernelSize(Set<UOp> nodes, Set<UOp> points) {
+    // a kernel stays a size every device can compile (a JVM method holds at most 64 KB of bytecode): when a node's
+    // fused graph grows past the limit, its largest source becomes a buffer. Sums of the sources' sizes overcount
+    // shared nodes, so past the limit the distinct nodes are counted.
+    var cost = new IdentityHashMap<UOp, Integer>();
+    for (var n : nodes) {
+      int c;
+      while (true) {
+        c = n.op().isAlu() ? 1 : 0;
+        UOp worst = null;
+        for (var s : n.src()) {
+          if (points.contains(s)) continue;
+          int sc = cost.getOrDefault(s, 0);
+          c += sc;
+          if (sc > 0 && (worst == null || sc > cost.get(worst))) worst = s;
+        }
+        if (c > MAX_KERNEL_OPS) c = fusedOps(n, points);
+        if (c <= MAX_KERNEL_OPS || worst == null) break;
+        points.add(worst);
+      }
+      cost.put(n, c);
+    }
+  }
 
   /** The buffer view holding u's value once its schedule has run, or null if it has not been realized. */
   public static UOp realized(UOp u) {
