@@ -174,14 +174,14 @@ public final class Tensor {
    * scheduler reads the stored result instead of recomputing it.
    */
   public static void realizeAll(Tensor... ts) {
-    var todo = Arrays.stream(ts).filter(t -> Schedule.realized(t.uop) == null).toList();
+    var todo = Arrays.stream(ts).filter(t -> Schedule.realized(t.uop, Devices.get(t.device)) == null).toList();
     if (!todo.isEmpty()) Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
-    for (var t : ts) if (!t.requiresGrad) t.uop = Schedule.realized(t.uop);
+    for (var t : ts) if (!t.requiresGrad) t.uop = Schedule.realized(t.uop, Devices.get(t.device));
   }
 
   private MemorySegment hostData(Arena arena) {
     realize();
-    var view = Schedule.realized(uop);
+    var view = Schedule.realized(uop, Devices.get(device));
     var buf = (Buffer) (view.op() == Ops.BUFFER ? view : view.src(0)).arg();
     return buf.copyOut(arena.allocate(buf.nbytes()));
   }

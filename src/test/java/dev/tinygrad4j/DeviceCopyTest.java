@@ -36,4 +36,26 @@ class DeviceCopyTest {
     assertTrue(e.getMessage().contains(other), e.getMessage());
     assertArrayEquals(new float[]{2, 2}, a.add(b.to(a.device())).toFloatArray());
   }
+
+  @Test void theSameGraphOnTwoDevicesStaysApart() {
+    // random numbers and constants make the same nodes on every device: each device keeps its own results
+    var devs = Devices.available();
+    for (var a : devs) for (var b : devs) {
+      try {
+        Flags.set("DEV", a);
+        Tensor.manualSeed(5);
+        var x = Tensor.randn(4, 8).mul(2);
+        var onA = x.toFloatArray();
+        Flags.set("DEV", b);
+        Tensor.manualSeed(5);
+        var y = Tensor.randn(4, 8).mul(2);
+        assertEquals(b, y.device());
+        assertArrayEquals(onA, y.toFloatArray(), () -> a + " then " + b);
+        assertArrayEquals(onA, y.add(0).toFloatArray()); // computing on b reads b's buffers only
+        assertEquals(b, y.realize().device());
+      } finally {
+        Flags.set("DEV", null);
+      }
+    }
+  }
 }

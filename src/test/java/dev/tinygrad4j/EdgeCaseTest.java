@@ -22,7 +22,7 @@ class EdgeCaseTest {
   @Test void aScheduleRecordsResultsOnlyWhenCommitted() {
     var t = f(1, 2, 3).add(1);
     var plan = Schedule.create(List.of(t.uop()), List.of(Devices.get(t.device())));
-    assertNull(Schedule.realized(t.uop()), "nothing is recorded before the plan has run");
+    assertNull(Schedule.realized(t.uop(), Devices.get(t.device())), "nothing is recorded before the plan has run");
     assertFalse(plan.items().isEmpty());
     assertArrayEquals(new float[]{2, 3, 4}, t.toFloatArray());
   }

@@ -49,10 +49,10 @@ class MemoryTest {
     for (int i = 0; i < 200 && Buffer.liveCount() > target; i++) {
       System.gc();
       Thread.sleep(20);
-      Schedule.realized(UOp.idx(0)); // touches the caches, so they drop entries whose keys were collected
+      Schedule.realized(UOp.idx(0), dev.tinygrad4j.runtime.Devices.get(dev.tinygrad4j.runtime.Devices.defaultName())); // touches the caches, so they drop entries whose keys were collected
       if (target == Long.MAX_VALUE && Buffer.liveCount() == prev) break;
       prev = Buffer.liveCount();
     }
-    if (target == Long.MAX_VALUE) for (int i = 0; i < 5; i++) { System.gc(); Thread.sleep(20); Schedule.realized(UOp.idx(0)); }
+    if (target == Long.MAX_VALUE) for (int i = 0; i < 5; i++) { System.gc(); Thread.sleep(20); Schedule.realized(UOp.idx(0), dev.tinygrad4j.runtime.Devices.get(dev.tinygrad4j.runtime.Devices.defaultName())); }
   }
 }

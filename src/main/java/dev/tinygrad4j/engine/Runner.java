@@ -46,7 +46,9 @@ public final class Runner {
       }
     }
     Schedule.commit(plan); // only now: a schedule that failed halfway leaves no half-made results behind
-    return roots.stream().map(Schedule::realized).toList();
+    var views = new java.util.ArrayList<UOp>();
+    for (int i = 0; i < roots.size(); i++) views.add(Schedule.realized(roots.get(i), devices.get(i)));
+    return views;
   }
 
   /** Compiles (once) and runs one kernel; its buffers are checked against the index bounds first. */

@@ -7,6 +7,7 @@ import dev.tinygrad4j.uop.UOp;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,8 +32,11 @@ public final class Schedule {
   /** The steps, and the nodes whose buffers they fill (recorded by {@link #commit} once the steps have run). */
   public record Plan(List<Item> items, Map<UOp, UOp> realized) {}
 
-  // realized nodes: a lazy node → the view of the buffer holding its value; weak so graphs nobody holds go away
-  private static final Map<UOp, UOp> REALIZED = Collections.synchronizedMap(new WeakHashMap<>());
+  // realized nodes: a lazy node → per device, the view of the buffer holding its value (a graph without buffers,
+  // such as random numbers, is the same node on every device); weak so graphs nobody holds go away
+  private static final Map<UOp, Map<Device, UOp>> REALIZED = Collections.synchronizedMap(new WeakHashMap<>());
+
+  private static Device deviceOfView(UOp view) { return ((Buffer) (view.op() == Ops.BUFFER ? view : view.src(0)).arg()).device(); }
 
   /** The node as a row-major view of a buffer. */
   public static UOp view(Buffer b, int[] shape) {
@@ -59,16 +63,21 @@ public final class Schedule {
     return null;
   }
 
-  /** Replaces realized nodes by their buffers (graphs realized before are not recomputed) and drops DETACH. */
-  private static UOp substitute(UOp u, Map<UOp, UOp> memo) {
+  /**
+   * Replaces nodes realized on dev by their buffers (graphs realized before are not recomputed) and drops DETACH;
+   * below a COPY the device is the copy's source.
+   */
+  private static UOp substitute(UOp u, Device dev, Map<Device, Map<UOp, UOp>> memos) {
+    var memo = memos.computeIfAbsent(dev, d -> new IdentityHashMap<>());
     var done = memo.get(u);
     if (done != null) return done;
-    var r = REALIZED.get(u);
+    var r = realizedOn(u, dev);
     if (r == null) {
+      var srcDev = u.op() == Ops.COPY && deviceOf(u.src(0)) != null ? deviceOf(u.src(0)) : dev;
       var src = new ArrayList<UOp>();
-      for (var s : u.src()) src.add(substitute(s, memo));
+      for (var s : u.src()) src.add(substitute(s, srcDev, memos));
       var n = u.withSrc(src);
-      r = REALIZED.get(n);
+      r = realizedOn(n, dev);
       if (r == null) r = switch (n.op()) {
         case DETACH -> n.src(0);
         case RESHAPE -> n.src(0).op() == Ops.RESHAPE ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view
@@ -104,8 +113,9 @@ public final class Schedule {
 
   /** The schedule that realizes roots (each on its device); once it has run, {@link #commit} records the results. */
   public static Plan create(List<UOp> roots, List<Device> devices) {
-    var subst = new IdentityHashMap<UOp, UOp>();
-    var rs = roots.stream().map(r -> substitute(r, subst)).toList();
+    var memos = new HashMap<Device, Map<UOp, UOp>>();
+    var rs = new ArrayList<UOp>();
+    for (int i = 0; i < roots.size(); i++) rs.add(substitute(roots.get(i), devices.get(i), memos));
     var points = new LinkedHashSet<UOp>();
     var deviceOfPoint = new IdentityHashMap<UOp, Device>();
     for (int i = 0; i < rs.size(); i++) {
@@ -146,7 +156,12 @@ public final class Schedule {
   }
 
   /** Records the buffers a plan has filled, so later schedules read them instead of recomputing. */
-  public static void commit(Plan plan) { REALIZED.putAll(plan.realized()); }
+  public static void commit(Plan plan) {
+    for (var e : plan.realized().entrySet()) {
+      if (e.getKey() == e.getValue()) continue; // already a view
+      REALIZED.computeIfAbsent(e.getKey(), k -> new HashMap<>()).put(deviceOfView(e.getValue()), e.getValue());
+    }
+  }
 
   /** Marks the nodes that must be computed into buffers of their own; everything else fuses into its consumer. */
   private static void fusionBoundaries(Set<UOp> nodes, Set<UOp> points) {
@@ -199,10 +214,15 @@ public final class Schedule {
     }
   }
 
-  /** The buffer view holding u's value once its schedule has run, or null if it has not been realized. */
-  public static UOp realized(UOp u) {
-    var r = REALIZED.get(u);
-    return r != null ? r : isView(u) ? u : null;
+  /** The view of a buffer on dev holding u's value once its schedule has run there, or null. */
+  public static UOp realized(UOp u, Device dev) {
+    var r = realizedOn(u, dev);
+    return r != null ? r : isView(u) && deviceOfView(u) == dev ? u : null;
+  }
+
+  private static UOp realizedOn(UOp u, Device dev) {
+    var byDevice = REALIZED.get(u);
+    return byDevice == null ? null : byDevice.get(dev);
   }
 
   private static final int MAX_KERNEL_OPS = 2000;
