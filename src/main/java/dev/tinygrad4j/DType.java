@@ -34,8 +34,6 @@ public enum DType {
 
   /** The default float type (float32). */
   public static DType defaultFloat() { return FLOAT32; }
-  /** The default int type (int32). */
-  public static DType defaultInt() { return INT32; }
 
   private List<DType> parents() {
     return switch (this) {

@@ -49,20 +49,6 @@ public final class Schedule {
     return u.op() == Ops.BUFFER || u.op() == Ops.RESHAPE && u.src(0).op() == Ops.BUFFER;
   }
 
-  /** The device u computes on: that of the buffers it reads, or the target of a COPY it reads; null if neither. */
-  static Device deviceOf(UOp u) {
-    var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
-    var stack = new ArrayList<>(List.of(u));
-    while (!stack.isEmpty()) {
-      var n = stack.removeLast();
-      if (!seen.add(n)) continue;
-      if (n.op() == Ops.BUFFER) return ((Buffer) n.arg()).device();
-      if (n.op() == Ops.COPY && n != u) return (Device) n.arg(); // what lies beyond is on another device
-      stack.addAll(n.src());
-    }
-    return null;
-  }
-
   /**
    * Replaces nodes realized on dev by their buffers (graphs realized before are not recomputed) and drops DETACH;
    * below a COPY the device is the copy's source.
@@ -73,7 +59,7 @@ public final class Schedule {
     if (done != null) return done;
     var r = realizedOn(u, dev);
     if (r == null) {
-      var srcDev = u.op() == Ops.COPY && deviceOf(u.src(0)) != null ? deviceOf(u.src(0)) : dev;
+      var srcDev = u.op() == Ops.COPY && u.src(0).device() != null ? u.src(0).device() : dev;
       var src = new ArrayList<UOp>();
       for (var s : u.src()) src.add(substitute(s, srcDev, memos));
       var n = u.withSrc(src);
@@ -83,7 +69,7 @@ public final class Schedule {
         case RESHAPE -> n.src(0).op() == Ops.RESHAPE ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view
         case REDUCE_AXIS -> splitReduce(n);
         case CONTIGUOUS -> isView(n.src(0)) ? n.src(0) : n;
-        case COPY -> deviceOf(n.src(0)) == null ? n.src(0) : n;
+        case COPY -> n.src(0).device() == null ? n.src(0) : n;
         default -> n;
       };
     }
@@ -132,7 +118,7 @@ public final class Schedule {
     for (var n : nodes) {
       if (!points.contains(n)) continue;
       var dev = deviceOfPoint.get(n);
-      if (dev == null) dev = n.op() == Ops.COPY ? (Device) n.arg() : deviceOf(n);
+      if (dev == null) dev = n.op() == Ops.COPY ? (Device) n.arg() : n.device();
       if (dev == null) dev = devices.getFirst();
       var out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
       if (UOp.prod(n.shape()) == 0) {

@@ -71,7 +71,7 @@ public final class Gradient {
       rule(ret(WHERE), b -> Arrays.asList(null, where(r(b).src(0), g(b), c(g(b), 0)), where(r(b).src(0), c(g(b), 0), g(b)))),
       rule(ret(CAST), b -> List.of(g(b).cast(r(b).src(0).dtype()))),
       rule(ret(CONTIGUOUS), b -> List.of(g(b))),
-      rule(ret(COPY), b -> List.of(UOp.of(COPY, g(b).dtype(), deviceOf(r(b).src(0)), g(b)))),
+      rule(ret(COPY), b -> List.of(UOp.of(COPY, g(b).dtype(), r(b).src(0).device(), g(b)))),
       rule(ret(RESHAPE), b -> List.of(g(b).reshape(r(b).src(0).shape()))),
       rule(ret(PERMUTE), b -> {
         var p = (List<Integer>) r(b).arg();
@@ -111,13 +111,4 @@ public final class Gradient {
       })
       // every other op (comparisons, bit and integer ops, DETACH) passes no gradient
   ));
-
-  /** The device x lives on: that of its buffers, or the target of a COPY it reads. */
-  private static Object deviceOf(UOp x) {
-    for (var n : x.toposort().reversed()) {
-      if (n.op() == BUFFER) return ((dev.tinygrad4j.runtime.Buffer) n.arg()).device();
-      if (n.op() == COPY && n != x) return n.arg();
-    }
-    throw new IllegalStateException("COPY gradient: the source reads no buffer");
-  }
 }

@@ -303,6 +303,20 @@ public final class UOp {
   }
 
   // ---- traversal ----
+  /** The device this node computes on: that of the buffers it reads, or the target of a COPY it reads; null if neither. */
+  public dev.tinygrad4j.runtime.Device device() {
+    var seen = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    var stack = new ArrayList<>(List.of(this));
+    while (!stack.isEmpty()) {
+      var n = stack.removeLast();
+      if (!seen.add(n)) continue;
+      if (n.op == Ops.BUFFER) return ((dev.tinygrad4j.runtime.Buffer) n.arg).device();
+      if (n.op == Ops.COPY && n != this) return (dev.tinygrad4j.runtime.Device) n.arg; // beyond it lies another device
+      stack.addAll(n.src);
+    }
+    return null;
+  }
+
   /** All nodes reachable from this one, sources before users. */
   public List<UOp> toposort() {
     var seen = new LinkedHashSet<UOp>();
