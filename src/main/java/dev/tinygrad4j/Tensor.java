@@ -27,17 +27,19 @@ public final class Tensor {
   private UOp uop;
   private final String device;
   private boolean requiresGrad;
+  private boolean leaf; // a parameter: its value is data, not a graph to differentiate through (see assign)
   private Tensor grad;
 
   // tensors that want gradients, found again by backward(); weak so dropped tensors go away
   private static final Map<Tensor, Boolean> NEEDS_GRAD = Collections.synchronizedMap(new WeakHashMap<>());
   private static final ThreadLocal<int[]> NO_GRAD = ThreadLocal.withInitial(() -> new int[1]);
+  private static volatile boolean training = false;
   private static long seed = 0, rngCounter = 0;
 
   private Tensor(UOp uop, String device, boolean requiresGrad) {
     this.uop = uop;
     this.device = device;
-    if (requiresGrad && uop.dtype().isFloat() && NO_GRAD.get()[0] == 0) requiresGrad(true);
+    if (requiresGrad && uop.dtype().isFloat() && NO_GRAD.get()[0] == 0) setRequiresGrad(true);
   }
 
   private Tensor derive(UOp u, Tensor... others) {
@@ -51,6 +53,18 @@ public final class Tensor {
     var dev = Devices.get(Devices.defaultName());
     var buf = new Buffer(dev, dt, UOp.prod(shape)).copyIn(data);
     return new Tensor(Schedule.view(buf, shape), dev.name(), false);
+  }
+
+  /**
+   * A tensor of the given type and shape from raw little-endian bytes (as numpy or safetensors store them).
+   * data may be any segment (heap, native, a mapped file); its bytes are copied to the default device.
+   */
+  public static Tensor fromBytes(MemorySegment data, DType dt, int... shape) {
+    checkShape("fromBytes", shape);
+    long need = UOp.prod(shape) * dt.itemsize();
+    if (data.byteSize() != need)
+      throw new IllegalArgumentException("fromBytes: " + dt.lowerName() + " " + Arrays.toString(shape) + " needs " + need + " bytes, got " + data.byteSize());
+    return fromSegment(data, dt, shape);
   }
 
   /** A float32 vector. */
@@ -176,7 +190,7 @@ public final class Tensor {
   public static void realizeAll(Tensor... ts) {
     var todo = Arrays.stream(ts).filter(t -> Schedule.realized(t.uop, Devices.get(t.device)) == null).toList();
     if (!todo.isEmpty()) Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
-    for (var t : ts) if (!t.requiresGrad) t.uop = Schedule.realized(t.uop, Devices.get(t.device));
+    for (var t : ts) if (!t.requiresGrad || t.leaf) t.uop = Schedule.realized(t.uop, Devices.get(t.device));
   }
 
   private MemorySegment hostData(Arena arena) {
@@ -197,6 +211,10 @@ public final class Tensor {
   public double[] toDoubleArray() { var out = new double[numel()]; copyOut(DType.FLOAT64, MemorySegment.ofArray(out)); return out; }
   /** The data as int32 (floats truncate), flat and row-major. */
   public int[] toIntArray() { var out = new int[numel()]; copyOut(DType.INT32, MemorySegment.ofArray(out)); return out; }
+  /** The data as raw little-endian bytes of its own dtype, row-major (the inverse of fromBytes). */
+  public byte[] toBytes() {
+    try (var arena = Arena.ofConfined()) { return hostData(arena).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE); }
+  }
   /** The value of a one-element tensor. */
   public double item() {
     if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Arrays.toString(shape()) + " has " + numel() + " elements, not 1");
@@ -210,6 +228,21 @@ public final class Tensor {
     var d = Devices.get(dev);
     return d.name().equals(device) ? this : new Tensor(UOp.of(Ops.COPY, dtype(), d, uop), d.name(), requiresGrad);
   }
+  /**
+   * Gives this tensor a new value (same shape and dtype; cast to this dtype). The value is taken as data: this
+   * tensor becomes a leaf that gradients stop at, and once realized it holds only its buffer, so updating a
+   * parameter step after step does not grow a graph. Returns this.
+   */
+  public Tensor assign(Tensor value) {
+    if (!Arrays.equals(value.shape(), shape()))
+      throw new IllegalArgumentException("assign: value of shape " + Arrays.toString(value.shape()) + " into tensor of shape " + Arrays.toString(shape()));
+    if (!value.device.equals(device))
+      throw new IllegalArgumentException("assign: value on " + value.device + " into tensor on " + device);
+    uop = UOp.of(Ops.DETACH, dtype(), null, value.cast(dtype()).uop);
+    leaf = true;
+    return this;
+  }
+
   /** A tensor that will be computed into its own buffer (no fusion across it). */
   public Tensor contiguous() { return derive(UOp.of(Ops.CONTIGUOUS, dtype(), null, uop)); }
 
@@ -220,9 +253,14 @@ public final class Tensor {
   public Tensor requiresGrad(boolean b) {
     if (b && !dtype().isFloat())
       throw new IllegalArgumentException("requiresGrad: only float tensors can require gradients, got " + dtype().lowerName() + " " + Arrays.toString(shape()));
+    setRequiresGrad(b);
+    leaf = true;
+    return this;
+  }
+
+  private void setRequiresGrad(boolean b) {
     requiresGrad = b;
     if (b) NEEDS_GRAD.put(this, true); else NEEDS_GRAD.remove(this);
-    return this;
   }
   /** The gradient from the last backward() calls (summed), or null. */
   public Tensor grad() { return grad; }
@@ -243,6 +281,13 @@ public final class Tensor {
   /** A scope that needs no checked exception handling. */
   public interface Scope extends AutoCloseable { @Override void close(); }
 
+  /** Whether layers run in training mode (dropout active, batch norm on batch statistics). Off by default. */
+  public static boolean training() { return training; }
+  /** Switches training mode; returns the previous value. */
+  public static boolean training(boolean on) { var was = training; training = on; return was; }
+  /** Training mode until the returned scope is closed (then the previous mode again). */
+  public static Scope train() { var was = training(true); return () -> training(was); }
+
   /** Fills grad() of every tensor in this scalar's graph that requires grad. */
   public void backward() {
     if (numel() != 1) throw new IllegalStateException("backward: needs a scalar, got shape " + Arrays.toString(shape()));
@@ -251,7 +296,14 @@ public final class Tensor {
     List<Tensor> candidates;
     synchronized (NEEDS_GRAD) { candidates = new ArrayList<>(NEEDS_GRAD.keySet()); }
     var targets = new IdentityHashMap<UOp, List<Tensor>>();
-    for (var t : candidates) if (t.requiresGrad && all.contains(t.uop)) targets.computeIfAbsent(t.uop, k -> new ArrayList<>()).add(t);
+    // a leaf realized after this graph was built now holds a buffer; find the node it was computed from
+    var byResult = new IdentityHashMap<UOp, UOp>();
+    for (var n : all) { var r = Schedule.realized(n, Devices.get(device)); if (r != null && r != n) byResult.putIfAbsent(r, n); }
+    for (var t : candidates) {
+      if (!t.requiresGrad) continue;
+      var node = all.contains(t.uop) ? t.uop : byResult.get(t.uop);
+      if (node != null) targets.computeIfAbsent(node, k -> new ArrayList<>()).add(t);
+    }
     var root = uop;
     var grads = Gradient.compute(root, UOp.full(root.dtype(), 1, root.shape()), targets.keySet());
     for (var e : targets.entrySet()) {
@@ -837,10 +889,10 @@ public final class Tensor {
     return t.mul(logX).add(t.neg().add(1).mul(log1mX)).mean().neg();
   }
 
-  /** Zeroes elements with probability p and scales the rest by 1/(1-p). */
+  /** In training mode, zeroes elements with probability p and scales the rest by 1/(1-p); else the identity. */
   public Tensor dropout(double p) {
     if (p < 0 || p > 1) throw new IllegalArgumentException("dropout: p must be in [0, 1], got " + p);
-    if (p == 0) return this;
+    if (p == 0 || !training) return this;
     if (p == 1) return mul(0);
     return rand(shape()).lt(p).where(scalar(0), mul(1 / (1 - p)));
   }

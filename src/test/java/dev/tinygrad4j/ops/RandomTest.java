@@ -124,7 +124,8 @@ class RandomTest {
     void dropoutZeroesFractionAndScales() {
         Tensor.manualSeed(5);
         for (double p : new double[] {0.1, 0.5, 0.8}) {
-            float[] v = Tensor.ones(N).dropout(p).toFloatArray();
+            float[] v;
+            try (var t = Tensor.train()) { v = Tensor.ones(N).dropout(p).toFloatArray(); }
             assertEquals(N, v.length);
             float scale = (float) (1.0 / (1.0 - p));
             int zeros = 0;
@@ -134,6 +135,18 @@ class RandomTest {
             }
             assertEquals(p, zeros / (double) N, 0.01, "fraction zeroed for p=" + p);
         }
+    }
+
+    @Test
+    void dropoutIsIdentityOutsideTraining() {
+        Tensor x = Tensor.randn(100);
+        assertFalse(Tensor.training(), "training mode is off by default");
+        assertArrayEquals(x.toFloatArray(), x.dropout(0.5).toFloatArray(), "dropout outside training mode must be the identity");
+        try (var t = Tensor.train()) {
+            assertTrue(Tensor.training());
+            assertFalse(Arrays.equals(x.toFloatArray(), x.dropout(0.5).toFloatArray()), "dropout in training mode must drop");
+        }
+        assertFalse(Tensor.training(), "closing the scope restores the mode");
     }
 
     @Test
@@ -151,7 +164,8 @@ class RandomTest {
         float[] xv = new float[1000];
         for (int i = 0; i < xv.length; i++) xv[i] = 1.0f + i * 0.001f; // a fresh buffer (not an interned constant)
         Tensor x = Tensor.of(xv).requiresGrad(true);
-        Tensor y = x.dropout(0.5);
+        Tensor y;
+        try (var t = Tensor.train()) { y = x.dropout(0.5); }
         // backward before reading y: reading realizes y (see OpReferenceTest.backwardAfterReadingValues)
         y.sum().backward();
         assertNotNull(x.grad(), "dropout must propagate gradients");
