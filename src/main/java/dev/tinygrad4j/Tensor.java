@@ -34,6 +34,8 @@ public final class Tensor {
   private static final Map<Tensor, Boolean> NEEDS_GRAD = Collections.synchronizedMap(new WeakHashMap<>());
   private static final ThreadLocal<int[]> NO_GRAD = ThreadLocal.withInitial(() -> new int[1]);
   private static volatile boolean training = false;
+  // assigned values not computed yet; the next realize of anything computes them too (in the same schedule)
+  private static final Map<Tensor, Boolean> PENDING = Collections.synchronizedMap(new WeakHashMap<>());
   private static long seed = 0, rngCounter = 0;
 
   private Tensor(UOp uop, String device, boolean requiresGrad) {
@@ -188,9 +190,11 @@ public final class Tensor {
    * scheduler reads the stored result instead of recomputing it.
    */
   public static void realizeAll(Tensor... ts) {
-    var todo = Arrays.stream(ts).filter(t -> Schedule.realized(t.uop, Devices.get(t.device)) == null).toList();
+    var all = new ArrayList<>(Arrays.asList(ts));
+    synchronized (PENDING) { all.addAll(PENDING.keySet()); PENDING.clear(); }
+    var todo = all.stream().filter(t -> Schedule.realized(t.uop, Devices.get(t.device)) == null).toList();
     if (!todo.isEmpty()) Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
-    for (var t : ts) if (!t.requiresGrad || t.leaf) t.uop = Schedule.realized(t.uop, Devices.get(t.device));
+    for (var t : all) if (!t.requiresGrad || t.leaf) t.uop = Schedule.realized(t.uop, Devices.get(t.device));
   }
 
   private MemorySegment hostData(Arena arena) {
@@ -231,7 +235,8 @@ public final class Tensor {
   /**
    * Gives this tensor a new value (same shape and dtype; cast to this dtype). The value is taken as data: this
    * tensor becomes a leaf that gradients stop at, and once realized it holds only its buffer, so updating a
-   * parameter step after step does not grow a graph. Returns this.
+   * parameter step after step does not grow a graph. The value is computed with the next realize of any tensor.
+   * Returns this.
    */
   public Tensor assign(Tensor value) {
     if (!Arrays.equals(value.shape(), shape()))
@@ -240,6 +245,7 @@ public final class Tensor {
       throw new IllegalArgumentException("assign: value on " + value.device + " into tensor on " + device);
     uop = UOp.of(Ops.DETACH, dtype(), null, value.cast(dtype()).uop);
     leaf = true;
+    PENDING.put(this, true);
     return this;
   }
 
@@ -535,7 +541,8 @@ public final class Tensor {
   public Tensor sum(int... axes) { return sum(false, axes); }
   /** Sum over one axis. */
   public Tensor sum(int axis, boolean keepdim) { return sum(keepdim, axis); }
-  private Tensor sum(boolean keepdim, int... axes) {
+  /** Sum over axes, keeping them as size 1 if keepdim. */
+  public Tensor sum(boolean keepdim, int... axes) {
     var r = cast(sumType()).reduce("sum", Ops.ADD, keepdim, axes);
     return dtype().isFloat() ? r.cast(dtype()) : r;
   }
@@ -545,7 +552,8 @@ public final class Tensor {
   public Tensor mean(int... axes) { return mean(false, axes); }
   /** Mean over one axis. */
   public Tensor mean(int axis, boolean keepdim) { return mean(keepdim, axis); }
-  private Tensor mean(boolean keepdim, int... axes) {
+  /** Mean over axes, keeping them as size 1 if keepdim. */
+  public Tensor mean(boolean keepdim, int... axes) {
     var x = floats();
     var ax = axes("mean", axes);
     long n = Arrays.stream(ax).mapToLong(a -> uop.shape()[a]).reduce(1, (p, q) -> p * q);
