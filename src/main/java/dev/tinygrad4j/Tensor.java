@@ -855,15 +855,69 @@ public final class Tensor {
     if (xs.length != 4 || ws.length != 4 || groups <= 0 || xs[1] != ws[1] * groups || ws[0] % groups != 0 || stride <= 0 || dilation <= 0 || padding < 0)
       throw new IllegalArgumentException("conv2d: input " + Arrays.toString(xs) + " and weight " + Arrays.toString(ws)
           + " do not fit (groups " + groups + ", stride " + stride + ", padding " + padding + ", dilation " + dilation + ")");
+    var out = convValue(w, stride, padding, dilation, groups);
+    if (requiresGrad || w.requiresGrad) {
+      var x = this;
+      out = out.customGrad(List.of(this, w), g -> List.of(g.convInputGrad(w, x.shape(), stride, padding, dilation, groups),
+          x.convWeightGrad(g, w.shape(), stride, padding, dilation, groups)), this, w);
+    }
+    if (bias == null) return out;
+    if (bias.numel() != ws[0]) throw new IllegalArgumentException("conv2d: bias " + Arrays.toString(bias.shape()) + " for " + ws[0] + " output channels");
+    return out.add(bias.reshape(1, ws[0], 1, 1));
+  }
+
+  private Tensor convValue(Tensor w, int stride, int padding, int dilation, int groups) {
+    var xs = shape(); var ws = w.shape();
     int n = xs[0], cin = xs[1] / groups, cout = ws[0] / groups, kh = ws[2], kw = ws[3];
     var x = pad(new int[][]{{0, 0}, {0, 0}, {padding, padding}, {padding, padding}}).pool2d(kh, kw, stride, dilation);
     int oh = x.shape()[2], ow = x.shape()[3];
     x = x.reshape(n, groups, 1, cin, oh, ow, kh, kw);
     var wr = w.reshape(1, groups, cout, cin, 1, 1, kh, kw);
-    var out = x.mul(wr).sum(3, 6, 7).reshape(n, groups * cout, oh, ow);
-    if (bias == null) return out;
-    if (bias.numel() != groups * cout) throw new IllegalArgumentException("conv2d: bias " + Arrays.toString(bias.shape()) + " for " + groups * cout + " output channels");
-    return out.add(bias.reshape(1, groups * cout, 1, 1));
+    return x.mul(wr).sum(3, 6, 7).reshape(n, groups * cout, oh, ow);
+  }
+
+  /**
+   * The gradient of a convolution's input from the output's gradient (this): a transposed convolution, run as a
+   * convolution of the stride-dilated, padded gradient with the flipped, in/out-swapped weight. The generic
+   * gradient of the sliding-window view would sum over overlapping window copies with gated, divided indices.
+   */
+  private Tensor convInputGrad(Tensor w, int[] xs, int stride, int padding, int dilation, int groups) {
+    var ws = w.shape();
+    int cout = ws[0] / groups, cin = ws[1], kh = ws[2], kw = ws[3], n = xs[0];
+    var g = this;
+    int oh = g.shape()[2], ow = g.shape()[3];
+    if (stride > 1) { // put stride-1 zeros between the gradient's values
+      g = g.reshape(n, groups * cout, oh, 1, ow, 1).pad(new int[][]{{0, 0}, {0, 0}, {0, 0}, {0, stride - 1}, {0, 0}, {0, stride - 1}})
+          .reshape(n, groups * cout, oh * stride, ow * stride).shrink(new int[][]{{0, n}, {0, groups * cout}, {0, (oh - 1) * stride + 1}, {0, (ow - 1) * stride + 1}});
+    }
+    int ph = dilation * (kh - 1), pw = dilation * (kw - 1);
+    g = g.pad(new int[][]{{0, 0}, {0, 0}, {ph, ph}, {pw, pw}}).contiguous();
+    var wt = w.reshape(groups, cout, cin, kh, kw).permute(0, 2, 1, 3, 4).flip(3, 4).reshape(groups * cin, cout, kh, kw);
+    var dx = g.convValue(wt, 1, 0, dilation, groups); // the padded input's gradient, up to the last window
+    int hp = xs[2] + 2 * padding, wp = xs[3] + 2 * padding;
+    dx = dx.pad(new int[][]{{0, 0}, {0, 0}, {0, hp - dx.shape()[2]}, {0, wp - dx.shape()[3]}});
+    return dx.shrink(new int[][]{{0, n}, {0, xs[1]}, {padding, padding + xs[2]}, {padding, padding + xs[3]}});
+  }
+
+  /** The gradient of a convolution's weight: windows of this input times the output's gradient g, summed. */
+  private Tensor convWeightGrad(Tensor g, int[] ws, int stride, int padding, int dilation, int groups) {
+    int n = shape()[0], cin = ws[1], cout = ws[0] / groups, kh = ws[2], kw = ws[3];
+    var x = pad(new int[][]{{0, 0}, {0, 0}, {padding, padding}, {padding, padding}}).pool2d(kh, kw, stride, dilation);
+    int oh = x.shape()[2], ow = x.shape()[3];
+    x = x.reshape(n, groups, 1, cin, oh, ow, kh, kw);
+    return x.mul(g.reshape(n, groups, cout, 1, oh, ow, 1, 1)).sum(0, 4, 5).reshape(groups * cout, cin, kh, kw);
+  }
+
+  /**
+   * This value, with the gradients of inputs computed by grads (from the gradient of this value, in the order of
+   * inputs) instead of by differentiating this value's graph.
+   */
+  private Tensor customGrad(List<Tensor> inputs, java.util.function.Function<Tensor, List<Tensor>> grads, Tensor... others) {
+    var src = new UOp[inputs.size() + 1];
+    src[0] = uop;
+    for (int i = 0; i < inputs.size(); i++) src[i + 1] = inputs.get(i).uop;
+    java.util.function.Function<UOp, List<UOp>> fn = g -> grads.apply(new Tensor(g, device, false)).stream().map(t -> t.uop).toList();
+    return derive(UOp.of(Ops.CUSTOM_GRAD, dtype(), fn, src), others);
   }
 
   /** Max over kernel×kernel windows of the last two dims. */

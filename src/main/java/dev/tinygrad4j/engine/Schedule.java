@@ -50,7 +50,8 @@ public final class Schedule {
   }
 
   /**
-   * Replaces nodes realized on dev by their buffers (graphs realized before are not recomputed) and drops DETACH;
+   * Replaces nodes realized on dev by their buffers (graphs realized before are not recomputed) and drops DETACH
+   * and CUSTOM_GRAD;
    * below a COPY the device is the copy's source.
    */
   private static UOp substitute(UOp u, Device dev, Map<Device, Map<UOp, UOp>> memos) {
@@ -58,6 +59,7 @@ public final class Schedule {
     var done = memo.get(u);
     if (done != null) return done;
     var r = realizedOn(u, dev);
+    if (r == null && u.op() == Ops.CUSTOM_GRAD) r = substitute(u.src(0), dev, memos); // only the value is computed
     if (r == null) {
       var srcDev = u.op() == Ops.COPY && u.src(0).device() != null ? u.src(0).device() : dev;
       var src = new ArrayList<UOp>();

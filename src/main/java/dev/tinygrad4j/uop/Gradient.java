@@ -71,6 +71,12 @@ public final class Gradient {
       rule(ret(WHERE), b -> Arrays.asList(null, where(r(b).src(0), g(b), c(g(b), 0)), where(r(b).src(0), c(g(b), 0), g(b)))),
       rule(ret(CAST), b -> List.of(g(b).cast(r(b).src(0).dtype()))),
       rule(ret(CONTIGUOUS), b -> List.of(g(b))),
+      rule(ret(CUSTOM_GRAD), b -> {
+        var out = new java.util.ArrayList<UOp>();
+        out.add(null);
+        out.addAll(((java.util.function.Function<UOp, List<UOp>>) r(b).arg()).apply(g(b)));
+        return out;
+      }),
       rule(ret(COPY), b -> List.of(UOp.of(COPY, g(b).dtype(), r(b).src(0).device(), g(b)))),
       rule(ret(RESHAPE), b -> List.of(g(b).reshape(r(b).src(0).shape()))),
       rule(ret(PERMUTE), b -> {

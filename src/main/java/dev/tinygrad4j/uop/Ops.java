@@ -8,6 +8,8 @@ public enum Ops {
   RESHAPE, PERMUTE, EXPAND, PAD, SHRINK, FLIP,
   // graph structure
   REDUCE_AXIS, CONTIGUOUS, COPY, DETACH,
+  // the value of src 0 with its gradient to src 1.. given by a function (arg); src 0 passes no gradient
+  CUSTOM_GRAD,
   // unary
   EXP2, LOG2, SIN, SQRT, RECIPROCAL, NEG, TRUNC,
   // binary
