@@ -41,7 +41,8 @@ final class Bench {
     switch (what) {
       case "matmul" -> matmul();
       case "ops" -> ops();
-      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops)");
+      case "mnist" -> MnistCommand.bench();
+      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops, mnist)");
     }
   }
 

@@ -9,9 +9,19 @@ public final class Main {
   /** Entry point. */
   public static void main(String[] args) {
     var cmd = args.length == 0 ? "info" : args[0];
+    try {
+      dispatch(cmd, args);
+    } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+      System.err.println("tinygrad4j " + cmd + ": " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  private static void dispatch(String cmd, String[] args) {
     switch (cmd) {
       case "info" -> info();
       case "bench" -> Bench.run(args.length > 1 ? args[1] : "matmul");
+      case "mnist" -> MnistCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
       case "-h", "--help", "help" -> usage();
       default -> {
         System.err.println("unknown command '" + cmd + "'");
@@ -22,11 +32,13 @@ public final class Main {
   }
 
   private static void usage() {
-    System.out.println("""
-        usage: tinygrad4j <command>
-          info            version, devices available here, default device
-          bench matmul    fp32 matmul GFLOPS per device against OpenBLAS, N = 256..2048
-          bench ops       elementwise, reduction and softmax speed per device against a plain Java loop""");
+    System.out.println("usage: tinygrad4j <command>\n"
+        + "  " + MnistCommand.USAGE + "\n"
+        + "                  train the beautiful_mnist CNN: progress bar, test accuracy, PNG plot (the main job)\n"
+        + "  info            version, devices available here, default device\n"
+        + "  bench matmul    fp32 matmul GFLOPS per device against OpenBLAS, N = 256..2048\n"
+        + "  bench ops       elementwise, reduction and softmax speed per device against a plain Java loop\n"
+        + "  bench mnist     seconds per MNIST CNN training step (batch 512) per device against PyTorch");
   }
 
   private static void info() {
