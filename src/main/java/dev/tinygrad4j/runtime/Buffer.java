@@ -19,10 +19,34 @@ public final class Buffer {
   private final long size;
   private final Object mem;
 
+  // buffers are freed when the garbage collector finds them unreachable, but the Java heap barely grows while
+  // device memory does: like the JDK's direct buffers, a collection is asked for once device memory doubles
+  private static final long MIN_COLLECT_BYTES = 256L << 20;
+  private static long collectAt = MIN_COLLECT_BYTES;
+
+  private static synchronized void reclaim(long bytes) {
+    if (LIVE_BYTES.get() + bytes <= collectAt) return;
+    long before = LIVE_BYTES.get();
+    System.gc();
+    try { // the cleaner frees on its own thread: wait (briefly) until it has started and then stopped returning memory
+      long prev = before;
+      for (int i = 0; i < 50; i++) {
+        Thread.sleep(1);
+        long now = LIVE_BYTES.get();
+        if (now == prev && (now < before || i >= 10)) break;
+        prev = now;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    collectAt = Math.max(MIN_COLLECT_BYTES, 2 * LIVE_BYTES.get());
+  }
+
   /** Allocates memory for size elements of dtype on device. */
   public Buffer(Device device, DType dtype, long size) {
     this.device = device; this.dtype = dtype; this.size = size;
     long bytes = size * dtype.itemsize();
+    reclaim(bytes);
     var m = device.alloc(dtype, size);
     this.mem = m;
     LIVE.incrementAndGet();
