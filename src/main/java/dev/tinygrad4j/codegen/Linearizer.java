@@ -242,7 +242,8 @@ public final class Linearizer {
    * memory only where their gate holds, so their index is not bounded here.
    */
   public static long[] needs(String name, List<UOp> prog) {
-    var needs = new long[(int) prog.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).count()];
+    // a buffer the simplified program never touches (e.g. multiplied by zero) has no DEFINE_GLOBAL: size by the highest
+    var needs = new long[1 + prog.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1)];
     for (var u : prog) {
       if ((u.op() != Ops.LOAD && u.op() != Ops.STORE) || u.src().size() > (u.op() == Ops.LOAD ? 2 : 3)) continue; // gated
       var buf = u.src(0); var idx = u.src(1);

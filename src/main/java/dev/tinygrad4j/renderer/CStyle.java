@@ -73,49 +73,56 @@ public class CStyle {
         static inline float b2f(unsigned short b) { unsigned int u = (unsigned int)b << 16; float f; memcpy(&f, &u, 4); return f; }
         static inline unsigned short f2b(float f) { unsigned int u; memcpy(&u, &f, 4);
           return f != f ? (unsigned short)((u >> 16) | 0x40) : (unsigned short)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
+        #pragma GCC diagnostic ignored "-Wpsabi" /* f8 helpers are static inline: no call crosses an ABI */
+        typedef float f8 __attribute__((vector_size(32)));
+        static inline f8 ld8(const float* p) { f8 v; memcpy(&v, p, sizeof v); return v; }
+        static inline void st8(float* p, f8 v) { memcpy(p, &v, sizeof v); }
+        static inline f8 bc8(float s) { return (f8){s, s, s, s, s, s, s, s}; }
+        #ifdef __FMA__
+        #include <immintrin.h>
+        static inline f8 fma8(f8 a, f8 b, f8 c) { return (f8)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c); }
+        #else
+        static inline f8 fma8(f8 a, f8 b, f8 c) { f8 r; for (int i = 0; i < 8; i++) r[i] = fmaf(a[i], b[i], c[i]); return r; }
+        #endif
         """;
   }
+
+  /**
+   * Float32 lanes of the vector type (f8 in the prelude) that innermost UPCAST loops run as; 1 for none. Register
+   * tiles need it: compilers do not keep a tile's accumulator array in registers on their own.
+   */
+  protected int lanes() { return 8; }
+
+  private static final int MAX_CHUNKS = 4; // vector loops this short become straight-line code
+
+  /** Vector loops of the program being rendered, with their varying nodes, and accumulators kept as vectors. */
+  private Map<UOp, java.util.Set<UOp>> vectorLoops = Map.of();
+  private Map<UOp, java.util.Set<Long>> promoted = Map.of();
 
   /** The C source of a kernel named name: parameters are its buffers, then start/end of a THREAD range if any. */
   public String render(String name, List<UOp> prog) {
     vars = 0;
+    int w = lanes();
+    if (w > 1) {
+      prog = Lanes.unrollTiles(prog, w, false);
+      vectorLoops = Lanes.vectorLoops(prog, w, false);
+      promoted = Lanes.promotable(prog, vectorLoops, w, MAX_CHUNKS);
+    }
     var names = new IdentityHashMap<UOp, String>();
     var body = new StringBuilder();
     var params = new StringBuilder();
     int depth = 1;
-    for (var u : prog) {
+    for (int pc = 0; pc < prog.size(); pc++) {
+      var u = prog.get(pc);
       if (u.op() == Ops.ENDRANGE) depth--;
       var ind = "  ".repeat(depth);
-      String line = switch (u.op()) {
-        case CONST -> { names.put(u, literal(u)); yield null; }
-        case DEFINE_GLOBAL -> { names.put(u, "data" + u.arg()); yield null; }
-        case RANGE -> {
-          var r = "r" + u.axisId();
-          names.put(u, r);
-          boolean split = u.axisType() == AxisType.THREAD;
-          yield "for (int " + r + " = " + (split ? "start" : "0") + "; " + r + " < " + (split ? "end" : names.get(u.src(0))) + "; " + r + "++) {";
-        }
-        case ENDRANGE -> "}";
-        case DEFINE_ACC -> {
-          var acc = (UOp.Acc) u.arg();
-          var n = "acc" + acc.id();
-          names.put(u, n);
-          yield acc.size() > 1 ? valueType(u.dtype()) + " " + n + "[" + acc.size() + "];"
-              : valueType(u.dtype()) + " " + n + " = " + names.get(u.src(0)) + ";";
-        }
-        case ASSIGN -> names.get(u.src(0)) + " = " + names.get(u.src(1)) + ";";
-        case STORE -> {
-          var buf = u.src(0);
-          var v = names.get(u.src(2));
-          var store = names.get(buf) + "[" + names.get(u.src(1)) + "] = " + (buf.op() == Ops.DEFINE_GLOBAL ? toMemory(buf.dtype(), v) : v) + ";";
-          yield u.src().size() > 3 ? "if (" + names.get(u.src(3)) + ") " + store : store;
-        }
-        default -> {
-          var n = "v" + (vars++);
-          names.put(u, n);
-          yield valueType(u.dtype()) + " " + n + " = " + expr(u, names) + ";";
-        }
-      };
+      if (vectorLoops.containsKey(u)) {
+        int end = Lanes.endOf(prog, pc);
+        vectorLoop(u, prog.subList(pc + 1, end), names, body, ind);
+        pc = end;
+        continue;
+      }
+      var line = line(u, names);
       if (line != null) body.append(ind).append(line).append('\n');
       if (u.op() == Ops.RANGE) depth++;
     }
@@ -123,7 +130,111 @@ public class CStyle {
         .forEach(u -> params.append(params.isEmpty() ? "" : ", ").append(type(u.dtype())).append("* restrict data").append(u.arg()));
     boolean threaded = prog.stream().anyMatch(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD);
     if (threaded) params.append(", int start, int end");
+    vectorLoops = Map.of();
+    promoted = Map.of();
     return prelude() + "void " + name + "(" + params + ") {\n" + body + "}\n";
+  }
+
+  /** One scalar statement (null for nodes that are only names). */
+  private String line(UOp u, Map<UOp, String> names) {
+    return switch (u.op()) {
+      case CONST -> { names.put(u, literal(u)); yield null; }
+      case DEFINE_GLOBAL -> { names.put(u, "data" + u.arg()); yield null; }
+      case RANGE -> {
+        var r = "r" + u.axisId();
+        names.put(u, r);
+        boolean split = u.axisType() == AxisType.THREAD;
+        yield "for (int " + r + " = " + (split ? "start" : "0") + "; " + r + " < " + (split ? "end" : name(names, u.src(0))) + "; " + r + "++) {";
+      }
+      case ENDRANGE -> "}";
+      case DEFINE_ACC -> {
+        var acc = (UOp.Acc) u.arg();
+        var n = "acc" + acc.id();
+        names.put(u, n);
+        var vec = promoted.get(u);
+        if (vec != null) yield "f8 " + String.join(", ", vec.stream().map(off -> n + "_" + off / lanes()).toList()) + ";";
+        yield acc.size() > 1 ? valueType(u.dtype()) + " " + n + "[" + acc.size() + "];"
+            : valueType(u.dtype()) + " " + n + " = " + name(names, u.src(0)) + ";";
+      }
+      case ASSIGN -> name(names, u.src(0)) + " = " + name(names, u.src(1)) + ";";
+      case STORE -> {
+        var buf = u.src(0);
+        var v = name(names, u.src(2));
+        var store = name(names, buf) + "[" + name(names, u.src(1)) + "] = " + (buf.op() == Ops.DEFINE_GLOBAL ? toMemory(buf.dtype(), v) : v) + ";";
+        yield u.src().size() > 3 ? "if (" + name(names, u.src(3)) + ") " + store : store;
+      }
+      default -> {
+        var n = "v" + (vars++);
+        names.put(u, n);
+        yield valueType(u.dtype()) + " " + n + " = " + expr(u, names) + ";";
+      }
+    };
+  }
+
+  /**
+   * An innermost UPCAST loop as f8 vectors: short ones as one block per chunk (constant offsets, so accumulators
+   * can be vector variables), longer ones as a loop stepping by the lane count; then the leftover elements one by one.
+   */
+  private void vectorLoop(UOp r, List<UOp> body, Map<UOp, String> names, StringBuilder out, String ind) {
+    int w = lanes(), n = r.rangeSize(), chunks = n / w, tail = chunks * w;
+    var rv = "r" + r.axisId();
+    names.put(r, rv);
+    var varying = vectorLoops.get(r);
+    if (chunks <= MAX_CHUNKS) {
+      for (int k = 0; k < chunks; k++) {
+        out.append(ind).append("{ int ").append(rv).append(" = ").append(k * w).append(";\n");
+        vectorBody(r, k, body, varying, names, out, ind + "  ");
+        out.append(ind).append("}\n");
+      }
+    } else {
+      out.append(ind).append("for (int ").append(rv).append(" = 0; ").append(rv).append(" < ").append(tail).append("; ").append(rv).append(" += ").append(w).append(") {\n");
+      vectorBody(r, -1, body, varying, names, out, ind + "  ");
+      out.append(ind).append("}\n");
+    }
+    if (tail == n) return;
+    out.append(ind).append("for (int ").append(rv).append(" = ").append(tail).append("; ").append(rv).append(" < ").append(n).append("; ").append(rv).append("++) {\n");
+    for (var u : body) {
+      var line = line(u, names);
+      if (line != null) out.append(ind).append("  ").append(line).append('\n');
+    }
+    out.append(ind).append("}\n");
+  }
+
+  private void vectorBody(UOp r, int chunk, List<UOp> body, java.util.Set<UOp> varying, Map<UOp, String> names, StringBuilder out, String ind) {
+    var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their f8 names
+    java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s) : "bc8(" + name(names, s) + ")";
+    for (var u : body) {
+      String line;
+      if (!varying.contains(u) || u.op() == Ops.ADD && u.dtype() == DType.INT32) line = line(u, names); // scalars, lane-0 indices
+      else {
+        var n = "v" + (vars++);
+        var acc = promoted.get(u.src(0));
+        String val = switch (u.op()) {
+          case ADD -> v.apply(u.src(0)) + " + " + v.apply(u.src(1));
+          case MUL -> v.apply(u.src(0)) + " * " + v.apply(u.src(1));
+          case NEG -> "-" + v.apply(u.src(0));
+          case MULACC -> "fma8(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
+          case LOAD -> acc != null ? name(names, u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, lanes()) / lanes()
+              : "ld8(&" + name(names, u.src(0)) + "[" + name(names, u.src(1)) + "])";
+          case STORE -> null;
+          default -> throw new IllegalStateException("not a vector op: " + u.op());
+        };
+        if (val != null) {
+          vec.put(u, n);
+          line = "f8 " + n + " = " + val + ";";
+        } else {
+          line = acc != null ? name(names, u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, lanes()) / lanes() + " = " + v.apply(u.src(2)) + ";"
+              : "st8(&" + name(names, u.src(0)) + "[" + name(names, u.src(1)) + "], " + v.apply(u.src(2)) + ");";
+        }
+      }
+      if (line != null) out.append(ind).append(line).append('\n');
+    }
+  }
+
+  /** A node's C name; constants made when tiles were unrolled are not in the program, so they are written out. */
+  private String name(Map<UOp, String> names, UOp u) {
+    var n = names.get(u);
+    return n != null || !u.isConst() ? n : literal(u);
   }
 
   private static String toMemory(DType dt, String v) {
@@ -140,7 +251,7 @@ public class CStyle {
   }
 
   private String expr(UOp u, Map<UOp, String> names) {
-    var s = u.src().stream().map(names::get).toList();
+    var s = u.src().stream().map(x -> name(names, x)).toList();
     var dt = u.dtype();
     String f = dt == DType.FLOAT32 || dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "f" : "";
     return switch (u.op()) {

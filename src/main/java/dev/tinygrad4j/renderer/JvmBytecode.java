@@ -32,9 +32,9 @@ public final class JvmBytecode {
 
   /** Float lanes per vector loop iteration: the preferred vector width when jdk.incubator.vector is loaded, else 1. */
   static final class Vectors {
-    static final int WIDTH = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? Lanes.of() : 1;
+    static final int WIDTH = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? Preferred.of() : 1;
   }
-  private static final class Lanes { // touches the incubator API only once the module is known to be there
+  private static final class Preferred { // touches the incubator API only once the module is known to be there
     static int of() { return jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(); }
   }
 
@@ -65,7 +65,7 @@ public final class JvmBytecode {
     int n = 0;
     for (int pc = 0; pc < prog.size(); pc++) {
       if (prog.get(pc).op() != Ops.RANGE || Vectors.WIDTH == 1) continue;
-      if (Emitter.vectorizable(prog.get(pc), prog.subList(pc + 1, endOf(prog, pc))) != null) n++;
+      if (Lanes.vectorizable(prog.get(pc), prog.subList(pc + 1, Lanes.endOf(prog, pc)), Vectors.WIDTH, true) != null) n++;
     }
     return n;
   }
@@ -76,7 +76,7 @@ public final class JvmBytecode {
     // HotSpot's 8000-byte JIT limit wins, and plain scalar code, each op emitted once, is the last resort
     if (Vectors.WIDTH > 1) for (var tiles : new boolean[]{true, false}) {
       try {
-        var bytes = build(className, tiles ? unrollTiles(prog) : prog, true);
+        var bytes = build(className, tiles ? Lanes.unrollTiles(prog, Vectors.WIDTH, true) : prog, true);
         if (codeLength(bytes) <= HUGE) return bytes;
       } catch (IllegalArgumentException tooLong) {
         // the method passed 64 KB: try a smaller form
@@ -99,47 +99,6 @@ public final class JvmBytecode {
         .orElseThrow().codeLength();
   }
 
-  private static final int MAX_UNROLLED = 3000; // linear nodes: the method must stay under 64 KB of bytecode
-
-  /**
-   * Unrolls the UPCAST loops around vector loops, so a register tile's rows become straight-line code and its
-   * accumulator vectors can live in locals; the copies get the loop index as a folded constant.
-   */
-  static List<UOp> unrollTiles(List<UOp> prog) {
-    var cur = prog;
-    int fresh = 1 << 24; // ids for the copies of inner loops, above any the kernel has
-    for (boolean changed = true; changed; ) {
-      changed = false;
-      for (int pc = 0; pc < cur.size() && !changed; pc++) {
-        var r = cur.get(pc);
-        if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST || r.rangeSize() > 32) continue;
-        int end = endOf(cur, pc);
-        var body = cur.subList(pc + 1, end);
-        boolean holdsVectorLoop = false; // only tiles around vector lanes are worth the code
-        for (int i = pc + 1; i < end; i++)
-          if (cur.get(i).op() == Ops.RANGE && Emitter.vectorizable(cur.get(i), cur.subList(i + 1, endOf(cur, i))) != null) holdsVectorLoop = true;
-        if (!holdsVectorLoop) continue;
-        if (cur.size() + (long) body.size() * (r.rangeSize() - 1) > MAX_UNROLLED) continue;
-        var out = new java.util.ArrayList<UOp>(cur.subList(0, pc));
-        for (int i = 0; i < r.rangeSize(); i++) {
-          var map = new java.util.HashMap<UOp, UOp>(Map.of(r, UOp.idx(i)));
-          for (var u : body) if (u.op() == Ops.RANGE) map.put(u, UOp.range(u.rangeSize(), fresh++, u.axisType()));
-          for (var u : body) out.add(dev.tinygrad4j.uop.PatternMatcher.graphRewrite(u.substitute(map), dev.tinygrad4j.uop.Symbolic.CONSTANT_FOLDING));
-        }
-        out.addAll(cur.subList(end + 1, cur.size()));
-        cur = out;
-        changed = true;
-      }
-    }
-    return cur;
-  }
-
-  private static int endOf(List<UOp> prog, int pc) {
-    int end = pc + 1;
-    while (prog.get(end).op() != Ops.ENDRANGE || prog.get(end).src(0) != prog.get(pc)) end++;
-    return end;
-  }
-
   private static final class Emitter {
     final CodeBuilder c;
     final Map<UOp, Integer> slot = new IdentityHashMap<>();
@@ -160,18 +119,13 @@ public final class JvmBytecode {
           c.astore(local(u, TypeKind.REFERENCE));
         }
       }
-      var vectorLoops = new IdentityHashMap<UOp, java.util.Set<UOp>>();
-      if (vectors) for (int pc = 0; pc < prog.size(); pc++) {
-        if (prog.get(pc).op() != Ops.RANGE) continue;
-        var varying = vectorizable(prog.get(pc), prog.subList(pc + 1, endOf(prog, pc)));
-        if (varying != null) vectorLoops.put(prog.get(pc), varying);
-      }
+      var vectorLoops = vectors ? Lanes.vectorLoops(prog, Vectors.WIDTH, true) : Map.<UOp, java.util.Set<UOp>>of();
       promote(prog, vectorLoops);
       for (int pc = 0; pc < prog.size(); pc++) {
         var u = prog.get(pc);
         var varying = vectorLoops.get(u);
         if (varying != null) {
-          int end = endOf(prog, pc);
+          int end = Lanes.endOf(prog, pc);
           vectorLoop(u, prog.subList(pc + 1, end), varying);
           pc = end;
           continue;
@@ -187,72 +141,14 @@ public final class JvmBytecode {
     static final ClassDesc SPECIES = ClassDesc.of("jdk.incubator.vector.VectorSpecies");
     final Map<UOp, Integer> vslot = new IdentityHashMap<>();
 
-    static boolean floatArray(UOp buf) {
-      return buf.dtype() == DType.FLOAT32 && (buf.op() == Ops.DEFINE_GLOBAL || buf.op() == Ops.DEFINE_ACC && ((UOp.Acc) buf.arg()).size() > 1);
-    }
-
-    /** The nodes of the loop body that vary with r, if the loop can run as vector lanes; else null. */
-    static java.util.Set<UOp> vectorizable(UOp r, List<UOp> body) {
-      if (r.axisType() != AxisType.UPCAST || r.rangeSize() < Vectors.WIDTH) return null;
-      var varying = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
-      varying.add(r);
-      var index = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
-      index.add(r);
-      for (var n : body) {
-        if (n.op() == Ops.RANGE) return null;
-        if (n.src().stream().noneMatch(varying::contains)) continue;
-        varying.add(n);
-        boolean ok = switch (n.op()) {
-          case ADD -> n.dtype() == DType.FLOAT32 || n.dtype() == DType.INT32 && n.src().stream().filter(varying::contains).count() == 1
-              && n.src().stream().anyMatch(x -> x == r) && index.add(n);
-          case MUL, MULACC, MAX, NEG -> n.dtype() == DType.FLOAT32;
-          case LOAD -> n.src().size() == 2 && floatArray(n.src(0)) && index.contains(n.src(1));
-          case STORE -> n.src().size() == 3 && floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32;
-          default -> false;
-        };
-        if (!ok) return null;
-      }
-      // an index may only address memory; float ops may not consume one
-      for (var n : body) for (int i = 0; i < n.src().size(); i++)
-        if (index.contains(n.src(i)) && !((n.op() == Ops.LOAD || n.op() == Ops.STORE) && i == 1) && !index.contains(n)) return null;
-      return varying;
-    }
-
     // accumulator arrays whose every access is a vector at a constant offset live in vector locals instead
     final Map<UOp, Map<Long, Integer>> promoted = new IdentityHashMap<>();
     static final int MAX_CHUNKS = 4; // vector loops this short are unrolled, so their offsets are constants
 
-    /** The constant element offset of index node idx in chunk k of vector loop r, or null if not constant. */
-    static Long constOffset(UOp idx, UOp r, int k) {
-      if (idx == r) return (long) k * Vectors.WIDTH;
-      if (idx.op() == Ops.ADD && idx.src(1) == r && idx.src(0).isConst()) return idx.src(0).asLong() + (long) k * Vectors.WIDTH;
-      if (idx.op() == Ops.ADD && idx.src(0) == r && idx.src(1).isConst()) return idx.src(1).asLong() + (long) k * Vectors.WIDTH;
-      return null;
-    }
-
     void promote(List<UOp> prog, Map<UOp, java.util.Set<UOp>> vectorLoops) {
-      var owner = new IdentityHashMap<UOp, UOp>(); // body node → its vector loop range
-      for (int pc = 0; pc < prog.size(); pc++) {
-        var r = prog.get(pc);
-        if (vectorLoops.containsKey(r)) for (var u : prog.subList(pc + 1, endOf(prog, pc))) owner.put(u, r);
-      }
-      var candidates = new IdentityHashMap<UOp, Map<Long, Integer>>();
-      var rejected = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
-      for (var u : prog) {
-        if (u.op() != Ops.LOAD && u.op() != Ops.STORE || u.src(0).op() != Ops.DEFINE_ACC || u.src(0).dtype() != DType.FLOAT32) continue;
-        var acc = u.src(0);
-        var r = owner.get(u);
-        if (r == null || r.rangeSize() / Vectors.WIDTH > MAX_CHUNKS || r.rangeSize() % Vectors.WIDTH != 0 || constOffset(u.src(1), r, 0) == null) {
-          rejected.add(acc);
-          continue;
-        }
-        for (int k = 0; k < r.rangeSize() / Vectors.WIDTH; k++)
-          candidates.computeIfAbsent(acc, a -> new java.util.HashMap<>()).putIfAbsent(constOffset(u.src(1), r, k), 0);
-      }
-      for (var e : candidates.entrySet()) {
-        if (rejected.contains(e.getKey())) continue;
+      for (var e : Lanes.promotable(prog, vectorLoops, Vectors.WIDTH, MAX_CHUNKS).entrySet()) {
         var slots = new java.util.HashMap<Long, Integer>();
-        for (var off : e.getValue().keySet()) {
+        for (var off : e.getValue()) {
           int sl = c.allocateLocal(TypeKind.REFERENCE);
           c.aconst_null().astore(sl); // the verifier wants every local assigned on every path
           slots.put(off, sl);
@@ -303,7 +199,7 @@ public final class JvmBytecode {
           case MULACC -> vectorOp(n, "fma", 2);
           case LOAD -> {
             var reg = promoted.get(n.src(0));
-            if (reg != null) c.aload(reg.get(constOffset(n.src(1), r, chunk)));
+            if (reg != null) c.aload(reg.get(Lanes.constOffset(n.src(1), r, chunk, Vectors.WIDTH)));
             else {
               c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
               load(n.src(0));
@@ -315,7 +211,7 @@ public final class JvmBytecode {
           case STORE -> {
             vector(n.src(2));
             var reg = promoted.get(n.src(0));
-            if (reg != null) c.astore(reg.get(constOffset(n.src(1), r, chunk)));
+            if (reg != null) c.astore(reg.get(Lanes.constOffset(n.src(1), r, chunk, Vectors.WIDTH)));
             else {
               load(n.src(0));
               load(n.src(1));
