@@ -73,40 +73,67 @@ public class CStyle {
         static inline float b2f(unsigned short b) { unsigned int u = (unsigned int)b << 16; float f; memcpy(&f, &u, 4); return f; }
         static inline unsigned short f2b(float f) { unsigned int u; memcpy(&u, &f, 4);
           return f != f ? (unsigned short)((u >> 16) | 0x40) : (unsigned short)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
-        #pragma GCC diagnostic ignored "-Wpsabi" /* f8 helpers are static inline: no call crosses an ABI */
-        typedef float f8 __attribute__((vector_size(32)));
-        static inline f8 ld8(const float* p) { f8 v; memcpy(&v, p, sizeof v); return v; }
-        static inline void st8(float* p, f8 v) { memcpy(p, &v, sizeof v); }
-        static inline f8 bc8(float s) { return (f8){s, s, s, s, s, s, s, s}; }
-        #ifdef __FMA__
-        #include <immintrin.h>
-        static inline f8 fma8(f8 a, f8 b, f8 c) { return (f8)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c); }
-        #else
-        static inline f8 fma8(f8 a, f8 b, f8 c) { f8 r; for (int i = 0; i < 8; i++) r[i] = fmaf(a[i], b[i], c[i]); return r; }
-        #endif
-        """;
+        """ + vectorPrelude(lanes());
   }
 
   /**
-   * Float32 lanes of the vector type (f8 in the prelude) that innermost UPCAST loops run as; 1 for none. Register
-   * tiles need it: compilers do not keep a tile's accumulator array in registers on their own.
+   * Vector types of w floats (f8, f16) with load, store, broadcast and fma (the FMA intrinsic where the target has
+   * it, else one fmaf per lane: the same single rounding either way).
    */
-  protected int lanes() { return 8; }
+  private static String vectorPrelude(int w) {
+    var out = new StringBuilder(w > 1 ? "#pragma GCC diagnostic ignored \"-Wpsabi\" /* the vector helpers are static inline */\n" : "");
+    for (int n = 8; n <= w; n *= 2) {
+      var mm = n == 16 ? "__AVX512F__ _mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c)" : "__FMA__ _mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c)";
+      out.append("""
+          typedef float f%1$d __attribute__((vector_size(%2$d)));
+          static inline f%1$d ld%1$d(const float* p) { f%1$d v; memcpy(&v, p, sizeof v); return v; }
+          static inline void st%1$d(float* p, f%1$d v) { memcpy(p, &v, sizeof v); }
+          static inline f%1$d bc%1$d(float s) { return (f%1$d){%3$s}; }
+          #ifdef %4$s
+          #include <immintrin.h>
+          static inline f%1$d fma%1$d(f%1$d a, f%1$d b, f%1$d c) { return (f%1$d)%5$s; }
+          #else
+          static inline f%1$d fma%1$d(f%1$d a, f%1$d b, f%1$d c) { f%1$d r; for (int i = 0; i < %1$d; i++) r[i] = fmaf(a[i], b[i], c[i]); return r; }
+          #endif
+          """.formatted(n, 4 * n, String.join(", ", java.util.Collections.nCopies(n, "s")), mm.split(" ")[0], mm.substring(mm.indexOf(' ') + 1)));
+    }
+    return out.toString();
+  }
+
+  private final int lanes;
+
+  /** A renderer whose innermost UPCAST loops run as vectors of up to lanes floats (8 or 16; 1 for none). */
+  public CStyle(int lanes) { this.lanes = lanes; }
+
+  /**
+   * The most float32 lanes innermost UPCAST loops run as (1: none). Register tiles need vectors written out:
+   * compilers do not keep a tile's accumulator array in registers on their own.
+   */
+  protected int lanes() { return lanes; }
+
+  /** The lanes a loop of n elements runs as: 16 where n is a multiple of 16 and the target has them, else 8. */
+  private int widthOf(int n) { return lanes >= 16 && n % 16 == 0 ? 16 : Math.min(lanes, 8); }
 
   private static final int MAX_CHUNKS = 4; // vector loops this short become straight-line code
 
   /** Vector loops of the program being rendered, with their varying nodes, and accumulators kept as vectors. */
   private Map<UOp, java.util.Set<UOp>> vectorLoops = Map.of();
   private Map<UOp, java.util.Set<Long>> promoted = Map.of();
+  private final Map<UOp, Integer> accWidth = new IdentityHashMap<>();
 
   /** The C source of a kernel named name: parameters are its buffers, then start/end of a THREAD range if any. */
   public String render(String name, List<UOp> prog) {
     vars = 0;
     int w = lanes();
     if (w > 1) {
-      prog = Lanes.unrollTiles(prog, w, false);
-      vectorLoops = Lanes.vectorLoops(prog, w, false);
-      promoted = Lanes.promotable(prog, vectorLoops, w, MAX_CHUNKS);
+      prog = Lanes.unrollTiles(prog, this::widthOf, false);
+      vectorLoops = Lanes.vectorLoops(prog, this::widthOf, false);
+      promoted = Lanes.promotable(prog, vectorLoops, this::widthOf, MAX_CHUNKS);
+      accWidth.clear();
+      for (int pc = 0; pc < prog.size(); pc++) // the width of the loops that touch each promoted accumulator
+        if (vectorLoops.containsKey(prog.get(pc)))
+          for (var u : prog.subList(pc + 1, Lanes.endOf(prog, pc)))
+            if ((u.op() == Ops.LOAD || u.op() == Ops.STORE) && promoted.containsKey(u.src(0))) accWidth.put(u.src(0), widthOf(prog.get(pc).rangeSize()));
     }
     var names = new IdentityHashMap<UOp, String>();
     var body = new StringBuilder();
@@ -152,7 +179,7 @@ public class CStyle {
         var n = "acc" + acc.id();
         names.put(u, n);
         var vec = promoted.get(u);
-        if (vec != null) yield "f8 " + String.join(", ", vec.stream().map(off -> n + "_" + off / lanes()).toList()) + ";";
+        if (vec != null) yield "f" + accWidth.get(u) + " " + String.join(", ", vec.stream().map(off -> n + "_" + off).toList()) + ";";
         yield acc.size() > 1 ? valueType(u.dtype()) + " " + n + "[" + acc.size() + "];"
             : valueType(u.dtype()) + " " + n + " = " + name(names, u.src(0)) + ";";
       }
@@ -176,7 +203,7 @@ public class CStyle {
    * can be vector variables), longer ones as a loop stepping by the lane count; then the leftover elements one by one.
    */
   private void vectorLoop(UOp r, List<UOp> body, Map<UOp, String> names, StringBuilder out, String ind) {
-    int w = lanes(), n = r.rangeSize(), chunks = n / w, tail = chunks * w;
+    int w = widthOf(r.rangeSize()), n = r.rangeSize(), chunks = n / w, tail = chunks * w;
     var rv = "r" + r.axisId();
     names.put(r, rv);
     var varying = vectorLoops.get(r);
@@ -201,8 +228,9 @@ public class CStyle {
   }
 
   private void vectorBody(UOp r, int chunk, List<UOp> body, java.util.Set<UOp> varying, Map<UOp, String> names, StringBuilder out, String ind) {
-    var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their f8 names
-    java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s) : "bc8(" + name(names, s) + ")";
+    int w = widthOf(r.rangeSize());
+    var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their vector names
+    java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s) : "bc" + w + "(" + name(names, s) + ")";
     for (var u : body) {
       String line;
       if (!varying.contains(u) || u.op() == Ops.ADD && u.dtype() == DType.INT32) line = line(u, names); // scalars, lane-0 indices
@@ -213,18 +241,18 @@ public class CStyle {
           case ADD -> v.apply(u.src(0)) + " + " + v.apply(u.src(1));
           case MUL -> v.apply(u.src(0)) + " * " + v.apply(u.src(1));
           case NEG -> "-" + v.apply(u.src(0));
-          case MULACC -> "fma8(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
-          case LOAD -> acc != null ? name(names, u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, lanes()) / lanes()
-              : "ld8(&" + name(names, u.src(0)) + "[" + name(names, u.src(1)) + "])";
+          case MULACC -> "fma" + w + "(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
+          case LOAD -> acc != null ? name(names, u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, w)
+              : "ld" + w + "(&" + name(names, u.src(0)) + "[" + name(names, u.src(1)) + "])";
           case STORE -> null;
           default -> throw new IllegalStateException("not a vector op: " + u.op());
         };
         if (val != null) {
           vec.put(u, n);
-          line = "f8 " + n + " = " + val + ";";
+          line = "f" + w + " " + n + " = " + val + ";";
         } else {
-          line = acc != null ? name(names, u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, lanes()) / lanes() + " = " + v.apply(u.src(2)) + ";"
-              : "st8(&" + name(names, u.src(0)) + "[" + name(names, u.src(1)) + "], " + v.apply(u.src(2)) + ");";
+          line = acc != null ? name(names, u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, w) + " = " + v.apply(u.src(2)) + ";"
+              : "st" + w + "(&" + name(names, u.src(0)) + "[" + name(names, u.src(1)) + "], " + v.apply(u.src(2)) + ");";
         }
       }
       if (line != null) out.append(ind).append(line).append('\n');

@@ -65,7 +65,7 @@ public final class JvmBytecode {
     int n = 0;
     for (int pc = 0; pc < prog.size(); pc++) {
       if (prog.get(pc).op() != Ops.RANGE || Vectors.WIDTH == 1) continue;
-      if (Lanes.vectorizable(prog.get(pc), prog.subList(pc + 1, Lanes.endOf(prog, pc)), Vectors.WIDTH, true) != null) n++;
+      if (Lanes.vectorizable(prog.get(pc), prog.subList(pc + 1, Lanes.endOf(prog, pc)), size -> Vectors.WIDTH, true) != null) n++;
     }
     return n;
   }
@@ -76,7 +76,7 @@ public final class JvmBytecode {
     // HotSpot's 8000-byte JIT limit wins, and plain scalar code, each op emitted once, is the last resort
     if (Vectors.WIDTH > 1) for (var tiles : new boolean[]{true, false}) {
       try {
-        var bytes = build(className, tiles ? Lanes.unrollTiles(prog, Vectors.WIDTH, true) : prog, true);
+        var bytes = build(className, tiles ? Lanes.unrollTiles(prog, n -> Vectors.WIDTH, true) : prog, true);
         if (codeLength(bytes) <= HUGE) return bytes;
       } catch (IllegalArgumentException tooLong) {
         // the method passed 64 KB: try a smaller form
@@ -119,7 +119,7 @@ public final class JvmBytecode {
           c.astore(local(u, TypeKind.REFERENCE));
         }
       }
-      var vectorLoops = vectors ? Lanes.vectorLoops(prog, Vectors.WIDTH, true) : Map.<UOp, java.util.Set<UOp>>of();
+      var vectorLoops = vectors ? Lanes.vectorLoops(prog, n -> Vectors.WIDTH, true) : Map.<UOp, java.util.Set<UOp>>of();
       promote(prog, vectorLoops);
       for (int pc = 0; pc < prog.size(); pc++) {
         var u = prog.get(pc);
@@ -146,7 +146,7 @@ public final class JvmBytecode {
     static final int MAX_CHUNKS = 4; // vector loops this short are unrolled, so their offsets are constants
 
     void promote(List<UOp> prog, Map<UOp, java.util.Set<UOp>> vectorLoops) {
-      for (var e : Lanes.promotable(prog, vectorLoops, Vectors.WIDTH, MAX_CHUNKS).entrySet()) {
+      for (var e : Lanes.promotable(prog, vectorLoops, n -> Vectors.WIDTH, MAX_CHUNKS).entrySet()) {
         var slots = new java.util.HashMap<Long, Integer>();
         for (var off : e.getValue()) {
           int sl = c.allocateLocal(TypeKind.REFERENCE);

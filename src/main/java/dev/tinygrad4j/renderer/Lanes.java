@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.IntUnaryOperator;
 
 /**
  * What renderers with vector registers share: which innermost UPCAST loops of a linearized program can run as
@@ -36,8 +37,10 @@ final class Lanes {
    * ops are float32 ADD, MUL, MULACC, NEG (and MAX if allowed), loads and stores of float32 arrays at r plus an
    * invariant offset; int32 index sums of r stay scalar (the chunk's first lane).
    */
-  static Set<UOp> vectorizable(UOp r, List<UOp> body, int width, boolean max) {
-    if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST || width <= 1 || r.rangeSize() < width) return null;
+  static Set<UOp> vectorizable(UOp r, List<UOp> body, IntUnaryOperator widthOf, boolean max) {
+    if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST) return null;
+    int width = widthOf.applyAsInt(r.rangeSize());
+    if (width <= 1 || r.rangeSize() < width) return null;
     var varying = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
     varying.add(r);
     var index = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
@@ -68,7 +71,7 @@ final class Lanes {
   }
 
   /** The vector loops of prog with their varying nodes. */
-  static Map<UOp, Set<UOp>> vectorLoops(List<UOp> prog, int width, boolean max) {
+  static Map<UOp, Set<UOp>> vectorLoops(List<UOp> prog, IntUnaryOperator width, boolean max) {
     var out = new IdentityHashMap<UOp, Set<UOp>>();
     for (int pc = 0; pc < prog.size(); pc++) {
       if (prog.get(pc).op() != Ops.RANGE) continue;
@@ -84,7 +87,7 @@ final class Lanes {
    * Unrolls the UPCAST loops around vector loops, so a register tile's rows become straight-line code and its
    * accumulator vectors can stay in registers; the copies get the loop index as a folded constant.
    */
-  static List<UOp> unrollTiles(List<UOp> prog, int width, boolean max) {
+  static List<UOp> unrollTiles(List<UOp> prog, IntUnaryOperator width, boolean max) {
     var cur = prog;
     int fresh = 1 << 24; // ids for the copies of inner loops, above any the kernel has
     for (boolean changed = true; changed; ) {
@@ -122,10 +125,11 @@ final class Lanes {
   }
 
   /**
-   * Accumulator arrays whose every access is a vector in a straight-line vector loop (at most maxChunks chunks) at a
-   * constant offset, with the offsets used: such an accumulator can live in vector registers.
+   * Accumulator arrays whose every access is a vector in a straight-line vector loop (at most maxChunks chunks, all of
+   * one width) at a constant offset, with the offsets used: such an accumulator can live in vector registers.
    */
-  static Map<UOp, Set<Long>> promotable(List<UOp> prog, Map<UOp, Set<UOp>> vectorLoops, int width, int maxChunks) {
+  static Map<UOp, Set<Long>> promotable(List<UOp> prog, Map<UOp, Set<UOp>> vectorLoops, IntUnaryOperator widthOf, int maxChunks) {
+    var widths = new IdentityHashMap<UOp, Integer>();
     var owner = new IdentityHashMap<UOp, UOp>(); // body node → its vector loop range
     for (int pc = 0; pc < prog.size(); pc++) {
       var r = prog.get(pc);
@@ -137,7 +141,8 @@ final class Lanes {
       if (u.op() != Ops.LOAD && u.op() != Ops.STORE || u.src(0).op() != Ops.DEFINE_ACC || u.src(0).dtype() != DType.FLOAT32) continue;
       var acc = u.src(0);
       var r = owner.get(u);
-      if (r == null || r.rangeSize() / width > maxChunks || r.rangeSize() % width != 0 || constOffset(u.src(1), r, 0, width) == null
+      int width = r == null ? 1 : widthOf.applyAsInt(r.rangeSize());
+      if (r == null || widths.merge(acc, width, (a, b) -> a.equals(b) ? a : -1) < 0 || r.rangeSize() / width > maxChunks || r.rangeSize() % width != 0 || constOffset(u.src(1), r, 0, width) == null
           || constOffset(u.src(1), r, 0, width) % width != 0) {
         rejected.add(acc);
         continue;

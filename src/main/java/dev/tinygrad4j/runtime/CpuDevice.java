@@ -43,7 +43,16 @@ public final class CpuDevice implements Device {
       "-fno-math-errno", "-ffp-contract=off", "-Wall");
 
   private final String cc = compiler();
-  private final CStyle renderer = new CStyle();
+  private final CStyle renderer = new CStyle(Flags.getInt("CPU_LANES", avx512() ? 16 : 8));
+
+  /** Whether this machine's CPU has 512-bit vectors (cc -march=native then targets them). */
+  private static boolean avx512() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().anyMatch(l -> l.startsWith("flags") && l.contains(" avx512f"));
+    } catch (java.io.IOException | RuntimeException e) {
+      return false;
+    }
+  }
 
   @Override public String name() { return "CPU"; }
   @Override public int threads() { return Threads.count(); }

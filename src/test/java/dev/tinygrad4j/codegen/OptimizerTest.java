@@ -83,12 +83,12 @@ class OptimizerTest {
     var ast = ((Schedule.Kernel) Schedule.create(List.of(Tensor.rand(64, 32).realize().matmul(Tensor.rand(32, 64).realize()).uop()),
         List.of(Devices.get(Devices.defaultName()))).items().getFirst()).ast();
     var opts = Optimizer.heuristic(ast, 1);
-    assertEquals(List.of(new Opt(OptOp.UPCAST, 0, 16), new Opt(OptOp.UPCAST, 1, 16), new Opt(OptOp.SWAP, 0, 1)), opts);
+    assertEquals(List.of(new Opt(OptOp.UPCAST, 0, 8), new Opt(OptOp.UPCAST, 1, 32), new Opt(OptOp.SWAP, 0, 1)), opts);
     var prog = Linearizer.linearize(Optimizer.apply(ast, opts));
     var acc = prog.stream().filter(u -> u.op() == Ops.DEFINE_ACC).findFirst().orElseThrow();
-    assertEquals(256, ((UOp.Acc) acc.arg()).size(), "a 16x16 accumulator tile");
+    assertEquals(256, ((UOp.Acc) acc.arg()).size(), "an 8x32 accumulator tile");
     var firstLoop = prog.stream().filter(u -> u.op() == Ops.RANGE).findFirst().orElseThrow();
-    assertEquals(4, firstLoop.rangeSize(), "the loop over column tiles is outermost");
+    assertEquals(2, firstLoop.rangeSize(), "the loop over column tiles is outermost");
   }
 
   @Test void badOptsAreRejected() {

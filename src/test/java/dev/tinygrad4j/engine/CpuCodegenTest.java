@@ -1,6 +1,7 @@
 package dev.tinygrad4j.engine;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.Flags;
 import dev.tinygrad4j.Tensor;
 import dev.tinygrad4j.codegen.Linearizer;
 import dev.tinygrad4j.codegen.Optimizer;
@@ -46,6 +47,35 @@ class CpuCodegenTest {
       var p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       var out = new String(p.getInputStream().readAllBytes());
       assertEquals(0, p.waitFor(), () -> "warnings for " + k.name() + ":\n" + out);
+    }
+  }
+
+  @Test void registerTilesAreVectorCodeAtEveryWidth() {
+    var a = Tensor.rand(64, 48).to("CPU").realize(); var b = Tensor.rand(48, 64).to("CPU").realize();
+    var k = kernels(a.matmul(b)).getFirst();
+    var expected = a.to("INTERP").matmul(b.to("INTERP")).toFloatArray();
+    for (int lanes : new int[]{1, 8, 16}) {
+      Flags.set("CPU_LANES", lanes);
+      try {
+        var cpu = new CpuDevice();
+        var prog = Linearizer.linearize(Optimizer.apply(k.ast(), Optimizer.heuristic(k.ast(), 1)), cpu.ops());
+        var src = cpu.source(k.name(), prog);
+        if (lanes > 1) {
+          assertTrue(src.contains("fma" + lanes + "("), () -> "the tile's products are " + lanes + "-lane vector fmas:\n" + src);
+          assertFalse(src.contains("acc0["), () -> "the tile's accumulators are vector variables, not an array:\n" + src);
+        } else {
+          assertFalse(src.contains("fma8(") || src.contains("fma16("), "lanes 1: scalar code");
+        }
+        var out = new Buffer(cpu, DType.FLOAT32, 64 * 64);
+        var bufs = List.of(out, k.bufs().get(1), k.bufs().get(2));
+        var run = cpu.compile(k.name() + "_l" + lanes, prog);
+        run.run(bufs.stream().map(Buffer::mem).toArray());
+        float[] got;
+        try (var arena = java.lang.foreign.Arena.ofConfined()) { got = out.copyOut(arena.allocate(out.nbytes())).toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT); }
+        assertArrayEquals(expected, got, 1e-4f, "lanes " + lanes);
+      } finally {
+        Flags.set("CPU_LANES", null);
+      }
     }
   }
 
