@@ -899,10 +899,14 @@ public final class Tensor {
     return dx.shrink(new int[][]{{0, n}, {0, xs[1]}, {padding, padding + xs[2]}, {padding, padding + xs[3]}});
   }
 
-  /** The gradient of a convolution's weight: windows of this input times the output's gradient g, summed. */
+  /**
+   * The gradient of a convolution's weight: windows of this input times the output's gradient g, summed over batch
+   * and positions. The input is first laid out channels-last, so the kernel's register tile reads input channels as
+   * contiguous vectors (the weight's in-channel dim is the tile's wide dim, its out-channel dim the deep one).
+   */
   private Tensor convWeightGrad(Tensor g, int[] ws, int stride, int padding, int dilation, int groups) {
     int n = shape()[0], cin = ws[1], cout = ws[0] / groups, kh = ws[2], kw = ws[3];
-    var x = pad(new int[][]{{0, 0}, {0, 0}, {padding, padding}, {padding, padding}}).pool2d(kh, kw, stride, dilation);
+    var x = (cin >= 8 ? permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : this).pad(new int[][]{{0, 0}, {0, 0}, {padding, padding}, {padding, padding}}).pool2d(kh, kw, stride, dilation);
     int oh = x.shape()[2], ow = x.shape()[3];
     x = x.reshape(n, groups, 1, cin, oh, ow, kh, kw);
     return x.mul(g.reshape(n, groups, cout, 1, oh, ow, 1, 1)).sum(0, 4, 5).reshape(groups * cout, cin, kh, kw);
