@@ -781,6 +781,13 @@ public final class Tensor {
   }
 
   // ================================================================ nn functional
+  /**
+   * Columns per panel of a large right operand: matmul first copies it as panels of 32 columns, each panel's rows
+   * one after the other, so a register tile walking down the K rows reads memory in order instead of jumping a
+   * whole row (one page for N = 1024) per step. The values are the same; the copy costs K·N of N·K·M work.
+   */
+  private static final int PANEL = 32;
+
   /** Matrix product with numpy/torch semantics (1-D, 2-D, batched, broadcast). */
   public Tensor matmul(Tensor o) {
     if (ndim() == 0 || o.ndim() == 0)
@@ -791,6 +798,9 @@ public final class Tensor {
     if (k != kb) throw new IllegalArgumentException("matmul: shapes " + Arrays.toString(shape()) + " and " + Arrays.toString(o.shape())
         + " are not aligned (" + k + " != " + kb + ")");
     Tensor out;
+    int n = b.shape()[b.ndim() - 1];
+    if (b.ndim() == 2 && n % PANEL == 0 && n >= 2 * PANEL && k >= 128)
+      b = b.reshape(k, n / PANEL, PANEL).permute(1, 0, 2).contiguous().permute(1, 0, 2).reshape(k, n); // see PANEL
     try {
       out = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3)).sum(-1);
     } catch (IllegalArgumentException e) {
