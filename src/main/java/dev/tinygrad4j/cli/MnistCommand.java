@@ -22,7 +22,7 @@ final class MnistCommand {
   /** Settings from the command line. */
   record Options(int steps, int batch, double lr, long seed, String device, boolean fashion, Path save, Path load, Path plot) {
     static Options parse(String[] args) {
-      int steps = 70, batch = 512;
+      int steps = 100, batch = 512;
       double lr = 2e-3;
       long seed = 42;
       String device = null;
@@ -31,18 +31,24 @@ final class MnistCommand {
       for (int i = 0; i < args.length; i++) {
         var a = args[i];
         if (a.equals("--fashion")) { fashion = true; continue; }
+        if (!java.util.Set.of("--steps", "--batch", "--lr", "--seed", "--device", "--save", "--load", "--plot").contains(a))
+          throw new IllegalArgumentException("mnist: unknown option " + a + "; usage: " + USAGE);
         if (i + 1 >= args.length) throw new IllegalArgumentException("mnist: " + a + " needs a value");
         var v = args[++i];
-        switch (a) {
-          case "--steps" -> steps = Integer.parseInt(v);
-          case "--batch" -> batch = Integer.parseInt(v);
-          case "--lr" -> lr = Double.parseDouble(v);
-          case "--seed" -> seed = Long.parseLong(v);
-          case "--device" -> device = v;
-          case "--save" -> save = Path.of(v);
-          case "--load" -> load = Path.of(v);
-          case "--plot" -> plot = Path.of(v);
-          default -> throw new IllegalArgumentException("mnist: unknown option " + a);
+        try {
+          switch (a) {
+            case "--steps" -> steps = Integer.parseInt(v);
+            case "--batch" -> batch = Integer.parseInt(v);
+            case "--lr" -> lr = Double.parseDouble(v);
+            case "--seed" -> seed = Long.parseLong(v);
+            case "--device" -> device = v;
+            case "--save" -> save = Path.of(v);
+            case "--load" -> load = Path.of(v);
+            case "--plot" -> plot = Path.of(v);
+            default -> throw new IllegalStateException("unreachable: " + a);
+          }
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("mnist: " + a + " needs a number, got '" + v + "'");
         }
       }
       if (steps < 0 || batch <= 0) throw new IllegalArgumentException("mnist: --steps must be >= 0 and --batch > 0");
@@ -50,7 +56,7 @@ final class MnistCommand {
     }
   }
 
-  static final String USAGE = "mnist [--steps 70] [--batch 512] [--lr 0.002] [--seed 42] [--device CPU|JVM|INTERP] [--fashion]\n"
+  static final String USAGE = "mnist [--steps 100] [--batch 512] [--lr 0.002] [--seed 42] [--device CPU|JVM|INTERP] [--fashion]\n"
       + "                  [--save model.safetensors] [--load model.safetensors] [--plot mnist.png]";
 
   static void run(String[] args) {

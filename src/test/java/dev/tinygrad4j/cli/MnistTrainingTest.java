@@ -61,7 +61,12 @@ class MnistTrainingTest {
   @Test void optionsAreChecked() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> MnistCommand.Options.parse(new String[]{"--bogus", "1"}));
     assertTrue(e.getMessage().contains("--bogus"));
-    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> MnistCommand.Options.parse(new String[]{"--steps"}));
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> MnistCommand.Options.parse(new String[]{"--steps"}));
+    assertTrue(e.getMessage().contains("needs a value"), e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> MnistCommand.Options.parse(new String[]{"--steps", "ten"}));
+    assertTrue(e.getMessage().contains("--steps needs a number, got 'ten'"), e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> MnistCommand.Options.parse(new String[]{"--bogus"}));
+    assertTrue(e.getMessage().contains("unknown option --bogus"), e.getMessage());
     assertEquals(512, MnistCommand.Options.parse(new String[0]).batch());
   }
 }
