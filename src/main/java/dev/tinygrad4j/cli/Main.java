@@ -47,5 +47,10 @@ public final class Main {
     System.out.println("java       " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
     System.out.println("devices    " + String.join(", ", Devices.available()) + "   (known: " + String.join(", ", Devices.known()) + ")");
     System.out.println("default    " + Devices.defaultName() + "   (set DEV=NAME to choose)");
+    try {
+      System.out.println("CL         " + ((dev.tinygrad4j.runtime.ClDevice) Devices.get("CL")).describe());
+    } catch (RuntimeException e) {
+      System.out.println("CL         not available: " + e.getMessage());
+    }
   }
 }

@@ -121,6 +121,24 @@ public class CStyle {
   private Map<UOp, java.util.Set<Long>> promoted = Map.of();
   private final Map<UOp, Integer> accWidth = new IdentityHashMap<>();
 
+  // ---- dialect hooks (OpenCL, CUDA override them)
+  /** The function head of a kernel. */
+  protected String kernelHead(String name, String params) { return "void " + name + "(" + params + ")"; }
+  /** The parameter for buffer i. */
+  protected String bufferParam(DType dt, int i) { return type(dt) + "* restrict data" + i; }
+  /** Extra parameters of a kernel with a THREAD range. */
+  protected String threadParams() { return ", int start, int end"; }
+  /** The opening of a THREAD range named r (C: the chunk [start, end) a pool thread runs). */
+  protected String threadLoop(String r) { return "for (int " + r + " = start; " + r + " < end; " + r + "++) {"; }
+  /** The suffix of float math functions for a type (C: expf; overloaded languages: none). */
+  protected String mathSuffix(DType dt) { return dt == DType.FLOAT32 || dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "f" : ""; }
+  /** The suffix of 64-bit integer literals. */
+  protected String longSuffix() { return "LL"; }
+  /** The bits of v (of type from) read as type to. */
+  protected String bitcast(DType from, DType to, String v) {
+    return "((union { " + valueType(from) + " a; " + valueType(to) + " b; }){ .a = " + v + " }).b";
+  }
+
   /** The C source of a kernel named name: parameters are its buffers, then start/end of a THREAD range if any. */
   public String render(String name, List<UOp> prog) {
     vars = 0;
@@ -154,12 +172,12 @@ public class CStyle {
       if (u.op() == Ops.RANGE) depth++;
     }
     prog.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).sorted(java.util.Comparator.comparingInt(u -> (Integer) u.arg()))
-        .forEach(u -> params.append(params.isEmpty() ? "" : ", ").append(type(u.dtype())).append("* restrict data").append(u.arg()));
+        .forEach(u -> params.append(params.isEmpty() ? "" : ", ").append(bufferParam(u.dtype(), (Integer) u.arg())));
     boolean threaded = prog.stream().anyMatch(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD);
-    if (threaded) params.append(", int start, int end");
+    if (threaded) params.append(threadParams());
     vectorLoops = Map.of();
     promoted = Map.of();
-    return prelude() + "void " + name + "(" + params + ") {\n" + body + "}\n";
+    return prelude() + kernelHead(name, params.toString()) + " {\n" + body + "}\n";
   }
 
   /** One scalar statement (null for nodes that are only names). */
@@ -171,7 +189,7 @@ public class CStyle {
         var r = "r" + u.axisId();
         names.put(u, r);
         boolean split = u.axisType() == AxisType.THREAD;
-        yield "for (int " + r + " = " + (split ? "start" : "0") + "; " + r + " < " + (split ? "end" : name(names, u.src(0))) + "; " + r + "++) {";
+        yield split ? threadLoop(r) : "for (int " + r + " = 0; " + r + " < " + name(names, u.src(0)) + "; " + r + "++) {";
       }
       case ENDRANGE -> "}";
       case DEFINE_ACC -> {
@@ -281,7 +299,7 @@ public class CStyle {
   private String expr(UOp u, Map<UOp, String> names) {
     var s = u.src().stream().map(x -> name(names, x)).toList();
     var dt = u.dtype();
-    String f = dt == DType.FLOAT32 || dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "f" : "";
+    String f = mathSuffix(dt);
     return switch (u.op()) {
       case LOAD -> {
         var buf = u.src(0);
@@ -291,7 +309,7 @@ public class CStyle {
       case CAST -> dt == DType.BOOL ? "(" + s.get(0) + " != 0)"
           : round(dt, u.src(0).dtype().isFloat() && !dt.isFloat()
               ? "(" + valueType(dt) + ")" + (dt == DType.UINT64 ? "f2ull(" : "f2ll(") + s.get(0) + ")" : "(" + valueType(dt) + ")(" + s.get(0) + ")");
-      case BITCAST -> "((union { " + valueType(u.src(0).dtype()) + " a; " + valueType(dt) + " b; }){ .a = " + s.get(0) + " }).b";
+      case BITCAST -> bitcast(u.src(0).dtype(), dt, s.get(0));
       case WHERE -> "(" + s.get(0) + " ? " + s.get(1) + " : " + s.get(2) + ")";
       case CMPLT -> "(" + s.get(0) + " < " + s.get(1) + ")";
       case CMPNE -> "(" + s.get(0) + " != " + s.get(1) + ")";
@@ -315,7 +333,7 @@ public class CStyle {
         case SIN -> "sin" + f + "(" + s.get(0) + ")";
         case SQRT -> "sqrt" + f + "(" + s.get(0) + ")";
         case TRUNC -> dt.isFloat() ? "trunc" + f + "(" + s.get(0) + ")" : s.get(0);
-        case RECIPROCAL -> "(1.0" + f + " / " + s.get(0) + ")";
+        case RECIPROCAL -> "(" + (dt == DType.FLOAT64 ? "1.0" : "1.0f") + " / " + s.get(0) + ")";
         default -> throw new IllegalArgumentException("C renderer: no rendering for " + u.op());
       });
     };
@@ -335,8 +353,8 @@ public class CStyle {
     return switch (dt) {
       case BOOL -> v != 0 ? "1" : "0";
       case UINT32 -> v + "u";
-      case INT64 -> v == Long.MIN_VALUE ? "(-9223372036854775807LL - 1)" : v + "LL";
-      case UINT64 -> Long.toUnsignedString(v) + "ULL";
+      case INT64 -> v == Long.MIN_VALUE ? "(-9223372036854775807" + longSuffix() + " - 1)" : v + longSuffix();
+      case UINT64 -> Long.toUnsignedString(v) + "U" + longSuffix();
       case INT32 -> v == Integer.MIN_VALUE ? "(-2147483647 - 1)" : Long.toString(v);
       default -> "(" + type(dt) + ")" + v;
     };

@@ -18,6 +18,7 @@ public final class Devices {
     KNOWN.put("CPU", CpuDevice::new);
     KNOWN.put("JVM", JvmDevice::new);
     KNOWN.put("INTERP", Interpreter::new);
+    KNOWN.put("CL", ClDevice::new); // last: never the default
   }
 
   /** Names of all devices this build has. */

@@ -1,0 +1,71 @@
+package dev.tinygrad4j.renderer;
+
+import dev.tinygrad4j.DType;
+
+/**
+ * OpenCL C: the C renderer with OpenCL's types (long, uchar, ...; bool buffers as uchar), overloaded math, as_type
+ * bit casts, kernels qualified __kernel over __global buffers, and the THREAD range as the work-item index.
+ */
+public final class OpenCL extends CStyle {
+  /** No vector-extension code: OpenCL work-items carry the parallelism. */
+  public OpenCL() { super(1); }
+
+  @Override protected String type(DType dt) {
+    return switch (dt) {
+      case BOOL, UINT8 -> "uchar";
+      case INT8 -> "char";
+      case INT16 -> "short";
+      case UINT16, FLOAT16, BFLOAT16 -> "ushort";
+      case UINT32 -> "uint";
+      case INT64 -> "long";
+      case UINT64 -> "ulong";
+      default -> super.type(dt);
+    };
+  }
+
+  /** Values keep C's bool (any non-zero becomes 1); only buffers hold them as uchar. */
+  @Override protected String valueType(DType dt) { return dt == DType.BOOL ? "bool" : super.valueType(dt); }
+
+  @Override protected String prelude() {
+    return """
+        #pragma OPENCL EXTENSION cl_khr_fp64 : enable
+        float h2f(ushort h) {
+          uint sign = (uint)(h & 0x8000) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF, x;
+          if (e == 0x1F) x = sign | 0x7F800000u | (m << 13);
+          else if (e) x = sign | ((e + 112) << 23) | (m << 13);
+          else if (m) { uint k = 113; while (!(m & 0x400)) { m <<= 1; k--; } x = sign | (k << 23) | ((m & 0x3FF) << 13); }
+          else x = sign;
+          return as_float(x); }
+        ushort f2h(float f) {
+          uint x = as_uint(f);
+          uint sign = (x >> 16) & 0x8000, m = x & 0x7FFFFF, h, rest, hf;
+          int e = (int)((x >> 23) & 0xFF) - 112;
+          if (e == 143) return (ushort)(sign | 0x7C00 | (m ? 0x200 | (m >> 13) : 0));
+          if (e >= 31) return (ushort)(sign | 0x7C00);
+          if (e <= 0) {
+            if (e < -10) return (ushort)sign;
+            int shift = 14 - e; m |= 0x800000;
+            h = m >> shift; rest = m & ((1u << shift) - 1); hf = 1u << (shift - 1);
+          } else { h = ((uint)e << 10) | (m >> 13); rest = m & 0x1FFF; hf = 0x1000; }
+          if (rest > hf || (rest == hf && (h & 1))) h++;
+          return (ushort)(sign | h); }
+        long f2ll(double x) {
+          return x != x ? 0 : x >= 9223372036854775807.0 ? 0x7FFFFFFFFFFFFFFFL : x <= -9223372036854775808.0 ? (-0x7FFFFFFFFFFFFFFFL - 1) : (long)x; }
+        ulong f2ull(double x) {
+          return x >= 9223372036854775808.0 ? (ulong)f2ll(x - 9223372036854775808.0) + 0x8000000000000000UL : (ulong)f2ll(x); }
+        float maxf(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b > a ? b : signbit(a) ? b : a; }
+        double maxd(double a, double b) { return a != a ? a : b != b ? b : a > b ? a : b > a ? b : signbit(a) ? b : a; }
+        float b2f(ushort b) { return as_float((uint)b << 16); }
+        ushort f2b(float f) { uint u = as_uint(f);
+          return f != f ? (ushort)((u >> 16) | 0x40) : (ushort)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
+        """;
+  }
+
+  @Override protected String kernelHead(String name, String params) { return "__kernel void " + name + "(" + params + ")"; }
+  @Override protected String bufferParam(DType dt, int i) { return "__global " + type(dt) + "* restrict data" + i; }
+  @Override protected String threadParams() { return ""; }
+  @Override protected String threadLoop(String r) { return "{ int " + r + " = get_global_id(0);"; }
+  @Override protected String mathSuffix(DType dt) { return ""; }
+  @Override protected String longSuffix() { return "L"; }
+  @Override protected String bitcast(DType from, DType to, String v) { return "as_" + valueType(to) + "(" + v + ")"; }
+}

@@ -1,0 +1,206 @@
+package dev.tinygrad4j.runtime;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.renderer.OpenCL;
+import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.UOp.AxisType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * CL: OpenCL through java.lang.foreign on libOpenCL.so.1 (the first platform's first device): buffers are cl_mem,
+ * kernels are OpenCL C built at run time, a THREAD range runs as the work-items of a one-dimensional launch.
+ */
+public final class ClDevice implements Device {
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final SymbolLookup LIB = lookup();
+
+  private static SymbolLookup lookup() {
+    try {
+      return SymbolLookup.libraryLookup("libOpenCL.so.1", Arena.global());
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static MethodHandle fn(String name, MemoryLayout ret, MemoryLayout... args) {
+    if (LIB == null) throw new IllegalStateException("CL: libOpenCL.so.1 not found (apt-get install ocl-icd-libopencl1 and a driver, e.g. pocl-opencl-icd)");
+    var sym = LIB.find(name).orElseThrow(() -> new IllegalStateException("CL: libOpenCL.so.1 has no " + name));
+    return LINKER.downcallHandle(sym, ret == null ? FunctionDescriptor.ofVoid(args) : FunctionDescriptor.of(ret, args));
+  }
+
+  // the entry points used, as declared in CL/cl.h (size_t and cl_ulong are 64-bit, handles are pointers)
+  private final MethodHandle getPlatformIDs = fn("clGetPlatformIDs", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
+  private final MethodHandle getDeviceIDs = fn("clGetDeviceIDs", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
+  private final MethodHandle getDeviceInfo = fn("clGetDeviceInfo", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
+  private final MethodHandle createContext = fn("clCreateContext", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+  private final MethodHandle createQueue = fn("clCreateCommandQueue", ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
+  private final MethodHandle createBuffer = fn("clCreateBuffer", ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS);
+  private final MethodHandle releaseMem = fn("clReleaseMemObject", JAVA_INT, ADDRESS);
+  private final MethodHandle write = fn("clEnqueueWriteBuffer", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+  private final MethodHandle read = fn("clEnqueueReadBuffer", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+  private final MethodHandle createProgram = fn("clCreateProgramWithSource", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+  private final MethodHandle buildProgram = fn("clBuildProgram", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+  private final MethodHandle buildInfo = fn("clGetProgramBuildInfo", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
+  private final MethodHandle createKernel = fn("clCreateKernel", ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+  private final MethodHandle setArg = fn("clSetKernelArg", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS);
+  private final MethodHandle enqueue = fn("clEnqueueNDRangeKernel", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+  private final MethodHandle finish = fn("clFinish", JAVA_INT, ADDRESS);
+
+  private final MemorySegment device, context, queue;
+  private final String deviceName;
+  private final long memory;
+  private final OpenCL renderer = new OpenCL();
+  private record Mem(MemorySegment handle, long bytes) {}
+
+  /** Opens the first device of the first OpenCL platform. */
+  public ClDevice() {
+    try (var a = Arena.ofConfined()) {
+      var platform = a.allocate(ADDRESS);
+      var n = a.allocate(JAVA_INT);
+      check("clGetPlatformIDs", (int) getPlatformIDs.invokeExact(1, platform, n));
+      if (n.get(JAVA_INT, 0) == 0) throw new IllegalStateException("CL: no OpenCL platform (install a driver, e.g. pocl-opencl-icd)");
+      var dev = a.allocate(ADDRESS);
+      check("clGetDeviceIDs", (int) getDeviceIDs.invokeExact(platform.get(ADDRESS, 0), 0xFFFFFFFFL, 1, dev, n));
+      device = dev.get(ADDRESS, 0);
+      var err = a.allocate(JAVA_INT);
+      context = (MemorySegment) createContext.invokeExact(MemorySegment.NULL, 1, dev, MemorySegment.NULL, MemorySegment.NULL, err);
+      check("clCreateContext", err.get(JAVA_INT, 0));
+      queue = (MemorySegment) createQueue.invokeExact(context, device, 0L, err);
+      check("clCreateCommandQueue", err.get(JAVA_INT, 0));
+      var name = a.allocate(256);
+      check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(device, 0x102B, 256L, name, MemorySegment.NULL)); // CL_DEVICE_NAME
+      deviceName = name.getString(0);
+      var mem = a.allocate(JAVA_LONG);
+      check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(device, 0x101F, 8L, mem, MemorySegment.NULL)); // CL_DEVICE_GLOBAL_MEM_SIZE
+      memory = mem.get(JAVA_LONG, 0);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("CL: " + t, t);
+    }
+  }
+
+  private static void check(String call, int err) {
+    if (err != 0) throw new IllegalStateException("CL: " + call + " failed with error " + err);
+  }
+
+  @Override public String name() { return "CL"; }
+  @Override public int threads() { return 2; } // any count > 1: large kernels get a THREAD range, which becomes the work-items
+  /** The OpenCL device's name and global memory, for `tinygrad4j info`. */
+  public String describe() { return deviceName + ", " + (memory >> 20) + " MiB"; }
+
+  @Override public Object alloc(DType dtype, long size) {
+    long bytes = Math.max(4, size * dtype.itemsize());
+    try (var a = Arena.ofConfined()) {
+      var err = a.allocate(JAVA_INT);
+      var h = (MemorySegment) createBuffer.invokeExact(context, 1L, bytes, MemorySegment.NULL, err); // CL_MEM_READ_WRITE
+      check("clCreateBuffer(" + bytes + " bytes)", err.get(JAVA_INT, 0));
+      var m = new Mem(h, bytes);
+      if (size > 0) try (var zero = Arena.ofConfined()) { copyIn(m, zero.allocate(size * dtype.itemsize())); } // zeroed like the others
+      return m;
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("CL: " + t, t);
+    }
+  }
+
+  @Override public void free(Object mem) {
+    try {
+      int err = (int) releaseMem.invokeExact(((Mem) mem).handle());
+    } catch (Throwable t) {
+      throw new IllegalStateException("CL: " + t, t);
+    }
+  }
+
+  @Override public void copyIn(Object mem, MemorySegment src) {
+    if (src.byteSize() == 0) return;
+    try (var a = Arena.ofConfined()) {
+      var host = src.isNative() ? src : a.allocate(src.byteSize()).copyFrom(src);
+      check("clEnqueueWriteBuffer", (int) write.invokeExact(queue, ((Mem) mem).handle(), 1, 0L, src.byteSize(), host, 0, MemorySegment.NULL, MemorySegment.NULL));
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("CL: " + t, t);
+    }
+  }
+
+  @Override public void copyOut(MemorySegment dst, Object mem) {
+    if (dst.byteSize() == 0) return;
+    try (var a = Arena.ofConfined()) {
+      var host = dst.isNative() ? dst : a.allocate(dst.byteSize());
+      check("clEnqueueReadBuffer", (int) read.invokeExact(queue, ((Mem) mem).handle(), 1, 0L, dst.byteSize(), host, 0, MemorySegment.NULL, MemorySegment.NULL));
+      if (host != dst) dst.copyFrom(host);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("CL: " + t, t);
+    }
+  }
+
+  /** The OpenCL C source for a kernel (what DEBUG=4 shows for this device). */
+  public String source(String name, List<UOp> linear) { return renderer.render(name, linear); }
+
+  @Override public Program compile(String name, List<UOp> linear) {
+    var src = source(name, linear);
+    if (Flags.debug() >= 4) System.out.println(src);
+    int nbufs = (int) linear.stream().filter(u -> u.op() == dev.tinygrad4j.uop.Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1) + 1;
+    long global = linear.stream().filter(u -> u.op() == dev.tinygrad4j.uop.Ops.RANGE && u.axisType() == AxisType.THREAD).mapToLong(UOp::rangeSize).findFirst().orElse(1);
+    MemorySegment kernel;
+    try (var a = Arena.ofConfined()) {
+      var err = a.allocate(JAVA_INT);
+      var text = a.allocateFrom(src);
+      var strings = a.allocate(ADDRESS);
+      strings.set(ADDRESS, 0, text);
+      var program = (MemorySegment) createProgram.invokeExact(context, 1, strings, MemorySegment.NULL, err);
+      check("clCreateProgramWithSource", err.get(JAVA_INT, 0));
+      var dev = a.allocate(ADDRESS);
+      dev.set(ADDRESS, 0, device);
+      int built = (int) buildProgram.invokeExact(program, 1, dev, a.allocateFrom("-cl-fp32-correctly-rounded-divide-sqrt"), MemorySegment.NULL, MemorySegment.NULL);
+      if (built != 0) {
+        var size = a.allocate(JAVA_LONG);
+        int q = (int) buildInfo.invokeExact(program, device, 0x1183, 0L, MemorySegment.NULL, size); // CL_PROGRAM_BUILD_LOG
+        var log = a.allocate(Math.max(1, size.get(JAVA_LONG, 0)));
+        q = (int) buildInfo.invokeExact(program, device, 0x1183, log.byteSize(), log, MemorySegment.NULL);
+        throw new IllegalStateException("CL: build of kernel " + name + " failed (" + built + "):\n" + log.getString(0) + "\n" + src);
+      }
+      kernel = (MemorySegment) createKernel.invokeExact(program, a.allocateFrom(name), err);
+      check("clCreateKernel(" + name + ")", err.get(JAVA_INT, 0));
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("CL: " + t, t);
+    }
+    return mems -> {
+      try (var a = Arena.ofConfined()) {
+        var arg = a.allocate(ADDRESS);
+        for (int i = 0; i < nbufs; i++) {
+          arg.set(ADDRESS, 0, ((Mem) mems[i]).handle());
+          check("clSetKernelArg", (int) setArg.invokeExact(kernel, i, 8L, arg));
+        }
+        var size = a.allocate(JAVA_LONG);
+        size.set(JAVA_LONG, 0, global);
+        check("clEnqueueNDRangeKernel", (int) enqueue.invokeExact(queue, kernel, 1, MemorySegment.NULL, size, MemorySegment.NULL, 0, MemorySegment.NULL, MemorySegment.NULL));
+        check("clFinish", (int) finish.invokeExact(queue));
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Throwable t) {
+        throw new IllegalStateException("CL: " + t, t);
+      }
+    };
+  }
+}
