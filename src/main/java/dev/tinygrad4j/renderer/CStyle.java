@@ -128,8 +128,8 @@ public class CStyle {
   protected String bufferParam(DType dt, int i) { return type(dt) + "* restrict data" + i; }
   /** Extra parameters of a kernel with a THREAD range. */
   protected String threadParams() { return ", int start, int end"; }
-  /** The opening of a THREAD range named r (C: the chunk [start, end) a pool thread runs). */
-  protected String threadLoop(String r) { return "for (int " + r + " = start; " + r + " < end; " + r + "++) {"; }
+  /** The opening of a THREAD range named r of size n (C: the chunk [start, end) a pool thread runs). */
+  protected String threadLoop(String r, int n) { return "for (int " + r + " = start; " + r + " < end; " + r + "++) {"; }
   /** The suffix of float math functions for a type (C: expf; overloaded languages: none). */
   protected String mathSuffix(DType dt) { return dt == DType.FLOAT32 || dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "f" : ""; }
   /** The suffix of 64-bit integer literals. */
@@ -189,7 +189,7 @@ public class CStyle {
         var r = "r" + u.axisId();
         names.put(u, r);
         boolean split = u.axisType() == AxisType.THREAD;
-        yield split ? threadLoop(r) : "for (int " + r + " = 0; " + r + " < " + name(names, u.src(0)) + "; " + r + "++) {";
+        yield split ? threadLoop(r, u.rangeSize()) : "for (int " + r + " = 0; " + r + " < " + name(names, u.src(0)) + "; " + r + "++) {";
       }
       case ENDRANGE -> "}";
       case DEFINE_ACC -> {

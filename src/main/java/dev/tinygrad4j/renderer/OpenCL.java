@@ -64,7 +64,7 @@ public final class OpenCL extends CStyle {
   @Override protected String kernelHead(String name, String params) { return "__kernel void " + name + "(" + params + ")"; }
   @Override protected String bufferParam(DType dt, int i) { return "__global " + type(dt) + "* restrict data" + i; }
   @Override protected String threadParams() { return ""; }
-  @Override protected String threadLoop(String r) { return "{ int " + r + " = get_global_id(0);"; }
+  @Override protected String threadLoop(String r, int n) { return "{ int " + r + " = get_global_id(0);"; }
   @Override protected String mathSuffix(DType dt) { return ""; }
   @Override protected String longSuffix() { return "L"; }
   @Override protected String bitcast(DType from, DType to, String v) { return "as_" + valueType(to) + "(" + v + ")"; }

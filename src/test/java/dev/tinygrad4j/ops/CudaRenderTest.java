@@ -1,0 +1,71 @@
+package dev.tinygrad4j.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tinygrad4j.Tensor;
+import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.codegen.Optimizer;
+import dev.tinygrad4j.engine.Schedule;
+import dev.tinygrad4j.renderer.Cuda;
+import dev.tinygrad4j.runtime.Devices;
+import dev.tinygrad4j.uop.PatternMatcher;
+import dev.tinygrad4j.uop.Symbolic;
+import dev.tinygrad4j.uop.UOp;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every kernel of the op suite (forward and backward of each PyTorch reference case), rendered as CUDA C++ with the
+ * opts a threaded device gets, must be accepted by {@code nvcc -ptx -arch=sm_90}. No GPU is needed; the test is
+ * skipped, saying so, where nvcc is absent.
+ */
+class CudaRenderTest {
+  static final Path NVCC = Path.of(System.getenv().getOrDefault("NVCC", "/usr/local/bin/nvcc"));
+
+  @Test void everyOpSuiteKernelCompilesToPtx() throws Exception {
+    Assumptions.assumeTrue(System.getenv("DEV") == null, "rendering does not depend on the device: checked once, in the default execution");
+    Assumptions.assumeTrue(Files.isExecutable(NVCC), "nvcc not found at " + NVCC + " (set NVCC=...): CUDA rendering not checked");
+    var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    var src = new StringBuilder();
+    var cuda = new Cuda();
+    int kernels = 0;
+    for (var c : ReferenceData.load()) {
+      var f = OpReferenceTest.OPS.get(c.name());
+      var inputs = new Tensor[c.inputs().size()];
+      for (int i = 0; i < inputs.length; i++) {
+        inputs[i] = OpReferenceTest.build(c.inputs().get(i).data());
+        if (c.hasGrads() && c.inputs().get(i).grad()) inputs[i].requiresGrad(true);
+      }
+      var out = f.apply(inputs);
+      var roots = new ArrayList<>(List.of(out.uop()));
+      if (c.hasGrads() && out.requiresGrad()) {
+        out.sum().backward();
+        for (var t : inputs) if (t.grad() != null) roots.add(t.grad().uop());
+      }
+      var devices = roots.stream().map(r -> Devices.get(out.device())).toList();
+      for (var item : Schedule.create(roots, devices).items()) {
+        if (!(item instanceof Schedule.Kernel k) || !seen.add(k.ast())) continue;
+        var ast = PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES);
+        var linear = Linearizer.linearize(Optimizer.apply(ast, Optimizer.heuristic(ast, 2)), Devices.get("CPU").ops());
+        var text = cuda.render(k.name() + "_" + kernels++, linear);
+        src.append(src.isEmpty() ? text : text.substring(text.indexOf("extern \"C\""))).append('\n');
+      }
+    }
+    var dir = Files.createTempDirectory("tg4j-cuda");
+    var cu = dir.resolve("opsuite.cu");
+    Files.writeString(cu, src);
+    var p = new ProcessBuilder(NVCC.toString(), "-ptx", "-arch=sm_90", "-o", dir.resolve("opsuite.ptx").toString(), cu.toString())
+        .redirectErrorStream(true).start();
+    var log = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), () -> "nvcc rejected the op suite's kernels (" + cu + "):\n" + log);
+    assertTrue(kernels > 200, "the op suite has hundreds of kernels, rendered " + kernels);
+    assertTrue(Files.readString(dir.resolve("opsuite.ptx")).contains(".entry"), "PTX with kernel entries");
+  }
+}
