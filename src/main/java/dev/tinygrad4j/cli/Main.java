@@ -45,12 +45,13 @@ public final class Main {
     var version = Main.class.getPackage().getImplementationVersion();
     System.out.println("tinygrad4j " + (version == null ? "(development build)" : version));
     System.out.println("java       " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
-    System.out.println("devices    " + String.join(", ", Devices.available()) + "   (known: " + String.join(", ", Devices.known()) + ")");
     System.out.println("default    " + Devices.defaultName() + "   (set DEV=NAME to choose)");
-    try {
-      System.out.println("CL         " + ((dev.tinygrad4j.runtime.ClDevice) Devices.get("CL")).describe());
-    } catch (RuntimeException e) {
-      System.out.println("CL         not available: " + e.getMessage());
+    for (var name : Devices.known()) {
+      try {
+        System.out.printf("  %-8s %s%n", name, Devices.get(name).describe());
+      } catch (RuntimeException e) {
+        System.out.printf("  %-8s not available: %s%n", name, e.getMessage());
+      }
     }
   }
 }

@@ -109,7 +109,7 @@ public class CStyle {
    * The most float32 lanes innermost UPCAST loops run as (1: none). Register tiles need vectors written out:
    * compilers do not keep a tile's accumulator array in registers on their own.
    */
-  protected int lanes() { return lanes; }
+  public int lanes() { return lanes; }
 
   /** The lanes a loop of n elements runs as: 16 where n is a multiple of 16 and the target has them, else 8. */
   private int widthOf(int n) { return lanes >= 16 && n % 16 == 0 ? 16 : Math.min(lanes, 8); }

@@ -10,9 +10,18 @@ public final class Cuda extends CStyle {
   /** No vector-extension code: CUDA threads carry the parallelism. */
   public Cuda() { super(1); }
 
+  /** The C helpers as device functions, without #include lines: NVRTC has no system headers (math is built in). */
   @Override protected String prelude() {
-    return super.prelude().replace("static inline", "__device__ static inline")
+    return super.prelude().replaceAll("#include <[a-z.]+>\n", "").replace("static inline", "__device__ static inline")
         + "template <class T, class F> __device__ static inline T bitcast_(F f) { T t; memcpy(&t, &f, sizeof t); return t; }\n";
+  }
+
+  /** Infinities and NaN from their bits (math.h's macros are not there). */
+  @Override protected String literal(dev.tinygrad4j.uop.UOp c) {
+    double v = c.dtype().isFloat() ? c.asDouble() : 0;
+    if (!Double.isNaN(v) && !Double.isInfinite(v)) return super.literal(c);
+    return c.dtype() == DType.FLOAT64 ? "__longlong_as_double(" + (Double.isNaN(v) ? "0x7ff8000000000000LL" : v > 0 ? "0x7ff0000000000000LL" : "(long long)0xfff0000000000000ULL") + ")"
+        : "__int_as_float(" + (Double.isNaN(v) ? "0x7fc00000" : v > 0 ? "0x7f800000" : "(int)0xff800000u") + ")";
   }
 
   @Override protected String kernelHead(String name, String params) { return "extern \"C\" __global__ void " + name + "(" + params + ")"; }

@@ -60,6 +60,9 @@ public final class JvmBytecode {
     };
   }
 
+  /** Float lanes of the vector loops on this JVM (1: jdk.incubator.vector is not loaded). */
+  public static int vectorWidth() { return Vectors.WIDTH; }
+
   /** How many loops of a program run as vector lanes on this JVM. */
   public static int vectorLoops(List<UOp> prog) {
     int n = 0;

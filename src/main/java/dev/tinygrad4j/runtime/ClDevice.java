@@ -101,7 +101,7 @@ public final class ClDevice implements Device {
   @Override public String name() { return "CL"; }
   @Override public int threads() { return 2; } // any count > 1: large kernels get a THREAD range, which becomes the work-items
   /** The OpenCL device's name and global memory, for `tinygrad4j info`. */
-  public String describe() { return deviceName + ", " + (memory >> 20) + " MiB"; }
+  @Override public String describe() { return deviceName + ", " + (memory >> 20) + " MiB"; }
 
   @Override public Object alloc(DType dtype, long size) {
     long bytes = Math.max(4, size * dtype.itemsize());

@@ -55,6 +55,7 @@ public final class CpuDevice implements Device {
   }
 
   @Override public String name() { return "CPU"; }
+  @Override public String describe() { return "C via " + cc + ", " + Threads.count() + " threads, " + renderer.lanes() + "-lane vectors"; }
   @Override public int threads() { return Threads.count(); }
 
   // freed blocks are kept for reuse (up to CACHED_MAX bytes): fresh memory costs page faults on first touch

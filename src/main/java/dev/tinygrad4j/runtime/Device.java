@@ -21,6 +21,8 @@ public interface Device {
   void copyIn(Object mem, MemorySegment src);
   /** Copies device memory out to host bytes. */
   void copyOut(MemorySegment dst, Object mem);
+  /** What the device is (its hardware's name and memory where it has them), for `tinygrad4j info`. */
+  default String describe() { return name(); }
   /** How many threads a kernel may be split across (THREAD opt). */
   default int threads() { return 1; }
   /** The ops this device renders; codegen decomposes the others into these. */

@@ -18,7 +18,8 @@ public final class Devices {
     KNOWN.put("CPU", CpuDevice::new);
     KNOWN.put("JVM", JvmDevice::new);
     KNOWN.put("INTERP", Interpreter::new);
-    KNOWN.put("CL", ClDevice::new); // last: never the default
+    KNOWN.put("CL", ClDevice::new); // after INTERP: never the default
+    KNOWN.put("CUDA", CudaDevice::new);
   }
 
   /** Names of all devices this build has. */

@@ -14,6 +14,7 @@ import java.util.List;
 /** INTERP: runs linearized UOps directly in Java. It defines what every op means; other devices are tested against it. */
 public final class Interpreter implements Device {
   @Override public String name() { return "INTERP"; }
+  @Override public String describe() { return "the reference interpreter (Java, one thread)"; }
   @Override public Object alloc(DType dtype, long size) { return MemorySegment.ofArray(new byte[Math.toIntExact(size * dtype.itemsize())]); }
   @Override public void copyIn(Object mem, MemorySegment src) { ((MemorySegment) mem).copyFrom(src); }
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom((MemorySegment) mem); }

@@ -18,6 +18,7 @@ public final class JvmDevice implements Device {
   private static final AtomicInteger CLASSES = new AtomicInteger();
 
   @Override public String name() { return "JVM"; }
+  @Override public String describe() { return "bytecode over Java arrays, " + Threads.count() + " threads, " + dev.tinygrad4j.renderer.JvmBytecode.vectorWidth() + "-lane vectors"; }
   @Override public int threads() { return Threads.count(); }
 
   @Override public Object alloc(DType dtype, long size) {
