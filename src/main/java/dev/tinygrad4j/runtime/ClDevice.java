@@ -68,31 +68,29 @@ public final class ClDevice implements Device {
 
   /** Opens the first device of the first OpenCL platform. */
   public ClDevice() {
-    try (var a = Arena.ofConfined()) {
+    var o = Foreign.call("CL", a -> {
       var platform = a.allocate(ADDRESS);
       var n = a.allocate(JAVA_INT);
       check("clGetPlatformIDs", (int) getPlatformIDs.invokeExact(1, platform, n));
       if (n.get(JAVA_INT, 0) == 0) throw new IllegalStateException("CL: no OpenCL platform (install a driver, e.g. pocl-opencl-icd)");
       var dev = a.allocate(ADDRESS);
       check("clGetDeviceIDs", (int) getDeviceIDs.invokeExact(platform.get(ADDRESS, 0), 0xFFFFFFFFL, 1, dev, n));
-      device = dev.get(ADDRESS, 0);
+      var d = dev.get(ADDRESS, 0);
       var err = a.allocate(JAVA_INT);
-      context = (MemorySegment) createContext.invokeExact(MemorySegment.NULL, 1, dev, MemorySegment.NULL, MemorySegment.NULL, err);
+      var ctx = (MemorySegment) createContext.invokeExact(MemorySegment.NULL, 1, dev, MemorySegment.NULL, MemorySegment.NULL, err);
       check("clCreateContext", err.get(JAVA_INT, 0));
-      queue = (MemorySegment) createQueue.invokeExact(context, device, 0L, err);
+      var q = (MemorySegment) createQueue.invokeExact(ctx, d, 0L, err);
       check("clCreateCommandQueue", err.get(JAVA_INT, 0));
       var name = a.allocate(256);
-      check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(device, 0x102B, 256L, name, MemorySegment.NULL)); // CL_DEVICE_NAME
-      deviceName = name.getString(0);
+      check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(d, 0x102B, 256L, name, MemorySegment.NULL)); // CL_DEVICE_NAME
       var mem = a.allocate(JAVA_LONG);
-      check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(device, 0x101F, 8L, mem, MemorySegment.NULL)); // CL_DEVICE_GLOBAL_MEM_SIZE
-      memory = mem.get(JAVA_LONG, 0);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CL: " + t, t);
-    }
+      check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(d, 0x101F, 8L, mem, MemorySegment.NULL)); // CL_DEVICE_GLOBAL_MEM_SIZE
+      return new Opened(d, ctx, q, name.getString(0), mem.get(JAVA_LONG, 0));
+    });
+    device = o.device(); context = o.context(); queue = o.queue(); deviceName = o.name(); memory = o.memory();
   }
+
+  private record Opened(MemorySegment device, MemorySegment context, MemorySegment queue, String name, long memory) {}
 
   private static void check(String call, int err) {
     if (err != 0) throw new IllegalStateException("CL: " + call + " failed with error " + err);
@@ -105,51 +103,37 @@ public final class ClDevice implements Device {
 
   @Override public Object alloc(DType dtype, long size) {
     long bytes = Math.max(4, size * dtype.itemsize());
-    try (var a = Arena.ofConfined()) {
+    return Foreign.call("CL", a -> {
       var err = a.allocate(JAVA_INT);
       var h = (MemorySegment) createBuffer.invokeExact(context, 1L, bytes, MemorySegment.NULL, err); // CL_MEM_READ_WRITE
       check("clCreateBuffer(" + bytes + " bytes)", err.get(JAVA_INT, 0));
       var m = new Mem(h, bytes);
       if (size > 0) try (var zero = Arena.ofConfined()) { copyIn(m, zero.allocate(size * dtype.itemsize())); } // zeroed like the others
       return m;
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CL: " + t, t);
-    }
+    });
   }
 
   @Override public void free(Object mem) {
-    try {
-      int err = (int) releaseMem.invokeExact(((Mem) mem).handle());
-    } catch (Throwable t) {
-      throw new IllegalStateException("CL: " + t, t);
-    }
+    Foreign.call("CL", a -> (int) releaseMem.invokeExact(((Mem) mem).handle()));
   }
 
   @Override public void copyIn(Object mem, MemorySegment src) {
     if (src.byteSize() == 0) return;
-    try (var a = Arena.ofConfined()) {
+    Foreign.call("CL", a -> {
       var host = src.isNative() ? src : a.allocate(src.byteSize()).copyFrom(src);
       check("clEnqueueWriteBuffer", (int) write.invokeExact(queue, ((Mem) mem).handle(), 1, 0L, src.byteSize(), host, 0, MemorySegment.NULL, MemorySegment.NULL));
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CL: " + t, t);
-    }
+      return null;
+    });
   }
 
   @Override public void copyOut(MemorySegment dst, Object mem) {
     if (dst.byteSize() == 0) return;
-    try (var a = Arena.ofConfined()) {
+    Foreign.call("CL", a -> {
       var host = dst.isNative() ? dst : a.allocate(dst.byteSize());
       check("clEnqueueReadBuffer", (int) read.invokeExact(queue, ((Mem) mem).handle(), 1, 0L, dst.byteSize(), host, 0, MemorySegment.NULL, MemorySegment.NULL));
       if (host != dst) dst.copyFrom(host);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CL: " + t, t);
-    }
+      return null;
+    });
   }
 
   /** The OpenCL C source for a kernel (what DEBUG=4 shows for this device). */
@@ -160,8 +144,7 @@ public final class ClDevice implements Device {
     if (Flags.debug() >= 4) System.out.println(src);
     int nbufs = (int) linear.stream().filter(u -> u.op() == dev.tinygrad4j.uop.Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1) + 1;
     long global = linear.stream().filter(u -> u.op() == dev.tinygrad4j.uop.Ops.RANGE && u.axisType() == AxisType.THREAD).mapToLong(UOp::rangeSize).findFirst().orElse(1);
-    MemorySegment kernel;
-    try (var a = Arena.ofConfined()) {
+    var kernel = Foreign.call("CL", a -> {
       var err = a.allocate(JAVA_INT);
       var text = a.allocateFrom(src);
       var strings = a.allocate(ADDRESS);
@@ -178,15 +161,11 @@ public final class ClDevice implements Device {
         q = (int) buildInfo.invokeExact(program, device, 0x1183, log.byteSize(), log, MemorySegment.NULL);
         throw new IllegalStateException("CL: build of kernel " + name + " failed (" + built + "):\n" + log.getString(0) + "\n" + src);
       }
-      kernel = (MemorySegment) createKernel.invokeExact(program, a.allocateFrom(name), err);
+      var k = (MemorySegment) createKernel.invokeExact(program, a.allocateFrom(name), err);
       check("clCreateKernel(" + name + ")", err.get(JAVA_INT, 0));
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CL: " + t, t);
-    }
-    return mems -> {
-      try (var a = Arena.ofConfined()) {
+      return k;
+    });
+    return mems -> Foreign.call("CL", a -> {
         var arg = a.allocate(ADDRESS);
         for (int i = 0; i < nbufs; i++) {
           arg.set(ADDRESS, 0, ((Mem) mems[i]).handle());
@@ -196,11 +175,7 @@ public final class ClDevice implements Device {
         size.set(JAVA_LONG, 0, global);
         check("clEnqueueNDRangeKernel", (int) enqueue.invokeExact(queue, kernel, 1, MemorySegment.NULL, size, MemorySegment.NULL, 0, MemorySegment.NULL, MemorySegment.NULL));
         check("clFinish", (int) finish.invokeExact(queue));
-      } catch (RuntimeException e) {
-        throw e;
-      } catch (Throwable t) {
-        throw new IllegalStateException("CL: " + t, t);
-      }
-    };
+        return null;
+      });
   }
 }

@@ -104,30 +104,26 @@ public final class CudaDevice implements Device {
 
   /** Opens device 0 (its primary context). */
   public CudaDevice() {
-    try (var a = Arena.ofConfined()) {
+    var o = Foreign.call("CUDA", a -> {
       check("cuInit", (int) init.invokeExact(0));
       var dev = a.allocate(JAVA_INT);
       check("cuDeviceGet", (int) deviceGet.invokeExact(dev, 0));
       int d = dev.get(JAVA_INT, 0);
       var ctxOut = a.allocate(ADDRESS);
       check("cuDevicePrimaryCtxRetain", (int) retainCtx.invokeExact(ctxOut, d));
-      ctx = ctxOut.get(ADDRESS, 0);
       var nm = a.allocate(256);
       check("cuDeviceGetName", (int) deviceName.invokeExact(nm, 256, d));
-      name = nm.getString(0);
       var mem = a.allocate(JAVA_LONG);
       check("cuDeviceTotalMem", (int) deviceMem.invokeExact(mem, d));
-      memory = mem.get(JAVA_LONG, 0);
       var major = a.allocate(JAVA_INT); var minor = a.allocate(JAVA_INT);
       check("cuDeviceGetAttribute", (int) attribute.invokeExact(major, 75, d)); // compute capability major
       check("cuDeviceGetAttribute", (int) attribute.invokeExact(minor, 76, d)); // and minor
-      arch = "compute_" + major.get(JAVA_INT, 0) + minor.get(JAVA_INT, 0);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CUDA: " + t, t);
-    }
+      return new Opened(ctxOut.get(ADDRESS, 0), nm.getString(0), mem.get(JAVA_LONG, 0), "compute_" + major.get(JAVA_INT, 0) + minor.get(JAVA_INT, 0));
+    });
+    ctx = o.ctx(); name = o.name(); memory = o.memory(); arch = o.arch();
   }
+
+  private record Opened(MemorySegment ctx, String name, long memory, String arch) {}
 
   private static void check(String call, int err) {
     if (err != 0) throw new IllegalStateException("CUDA: " + call + " failed with error " + err);
@@ -143,54 +139,43 @@ public final class CudaDevice implements Device {
 
   @Override public Object alloc(DType dtype, long size) {
     long bytes = Math.max(4, size * dtype.itemsize());
-    try (var a = Arena.ofConfined()) {
+    return Foreign.call("CUDA", a -> {
       current();
       var p = a.allocate(JAVA_LONG);
       check("cuMemAlloc(" + bytes + " bytes)", (int) memAlloc.invokeExact(p, bytes));
       long ptr = p.get(JAVA_LONG, 0);
       check("cuMemsetD8", (int) memset.invokeExact(ptr, 0, bytes)); // zeroed like the other devices
       return new Mem(ptr, bytes);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CUDA: " + t, t);
-    }
+    });
   }
 
   @Override public void free(Object mem) {
-    try {
+    Foreign.call("CUDA", a -> {
       current();
       check("cuMemFree", (int) memFree.invokeExact(((Mem) mem).ptr()));
-    } catch (Throwable t) {
-      throw new IllegalStateException("CUDA: " + t, t);
-    }
+      return null;
+    });
   }
 
   @Override public void copyIn(Object mem, MemorySegment src) {
     if (src.byteSize() == 0) return;
-    try (var a = Arena.ofConfined()) {
+    Foreign.call("CUDA", a -> {
       current();
       var host = src.isNative() ? src : a.allocate(src.byteSize()).copyFrom(src);
       check("cuMemcpyHtoD", (int) toDevice.invokeExact(((Mem) mem).ptr(), host, src.byteSize()));
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CUDA: " + t, t);
-    }
+      return null;
+    });
   }
 
   @Override public void copyOut(MemorySegment dst, Object mem) {
     if (dst.byteSize() == 0) return;
-    try (var a = Arena.ofConfined()) {
+    Foreign.call("CUDA", a -> {
       current();
       var host = dst.isNative() ? dst : a.allocate(dst.byteSize());
       check("cuMemcpyDtoH", (int) toHost.invokeExact(host, ((Mem) mem).ptr(), dst.byteSize()));
       if (host != dst) dst.copyFrom(host);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CUDA: " + t, t);
-    }
+      return null;
+    });
   }
 
   /** The CUDA C++ source for a kernel (what DEBUG=4 shows for this device). */
@@ -202,7 +187,7 @@ public final class CudaDevice implements Device {
     var file = CpuDevice.cacheDir().resolveSibling("cuda").resolve(key + ".ptx");
     boolean cache = Flags.getInt("CACHE", 1) != 0;
     if (cache && Files.exists(file)) return Files.readAllBytes(file);
-    try (var a = Arena.ofConfined()) {
+    return Foreign.call("CUDA", a -> {
       var prog = a.allocate(ADDRESS);
       check("nvrtcCreateProgram", (int) createProgram.invokeExact(prog, a.allocateFrom(src), a.allocateFrom(kernel + ".cu"), 0, MemorySegment.NULL, MemorySegment.NULL));
       var p = prog.get(ADDRESS, 0);
@@ -228,7 +213,7 @@ public final class CudaDevice implements Device {
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
       return bytes;
-    }
+    });
   }
 
   @Override public Program compile(String kernel, List<UOp> linear) {
@@ -237,22 +222,16 @@ public final class CudaDevice implements Device {
     int nbufs = linear.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1) + 1;
     long n = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).mapToLong(UOp::rangeSize).findFirst().orElse(1);
     int block = n > 1 ? 256 : 1, grid = (int) Math.min(65535, (n + block - 1) / block);
-    MemorySegment function;
-    try (var a = Arena.ofConfined()) {
+    var function = Foreign.call("CUDA", a -> {
       current();
       var module = a.allocate(ADDRESS);
       var image = Arena.global().allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, ptx(kernel, src)); // NUL-terminated PTX
       check("cuModuleLoadData", (int) loadModule.invokeExact(module, image));
       var f = a.allocate(ADDRESS);
       check("cuModuleGetFunction(" + kernel + ")", (int) getFunction.invokeExact(f, module.get(ADDRESS, 0), a.allocateFrom(kernel)));
-      function = f.get(ADDRESS, 0);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("CUDA: " + t, t);
-    }
-    return mems -> {
-      try (var a = Arena.ofConfined()) {
+      return f.get(ADDRESS, 0);
+    });
+    return mems -> Foreign.call("CUDA", a -> {
         current();
         var values = a.allocate(JAVA_LONG, Math.max(1, nbufs));
         var params = a.allocate(ADDRESS, Math.max(1, nbufs));
@@ -262,11 +241,7 @@ public final class CudaDevice implements Device {
         }
         check("cuLaunchKernel(" + kernel + ")", (int) launch.invokeExact(function, grid, 1, 1, block, 1, 1, 0, MemorySegment.NULL, params, MemorySegment.NULL));
         check("cuCtxSynchronize", (int) sync.invokeExact());
-      } catch (RuntimeException e) {
-        throw e;
-      } catch (Throwable t) {
-        throw new IllegalStateException("CUDA: " + t, t);
-      }
-    };
+        return null;
+      });
   }
 }
