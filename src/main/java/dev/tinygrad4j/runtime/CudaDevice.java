@@ -21,7 +21,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -47,13 +46,11 @@ public final class CudaDevice implements Device {
             try (var pkgs = Files.list(py.resolve(site).resolve("nvidia"))) { pkgs.forEach(p -> dirs.add(p.resolve("lib"))); } catch (Exception ignored) { }
       } catch (Exception ignored) { }
     for (var d : dirs) for (var n : names) if (Files.exists(d.resolve(n))) return d.resolve(n);
-    try (var ls = Stream.of(dirs.toArray(Path[]::new))) { // versioned names such as libnvrtc.so.12
-      for (var d : ls.toList())
-        try (var files = Files.list(d)) {
-          var hit = files.filter(f -> names.stream().anyMatch(n -> f.getFileName().toString().startsWith(n + "."))).sorted().findFirst();
-          if (hit.isPresent()) return hit.get();
-        } catch (Exception ignored) { }
-    }
+    for (var d : dirs) // versioned names such as libnvrtc.so.12
+      try (var files = Files.list(d)) {
+        var hit = files.filter(f -> names.stream().anyMatch(n -> f.getFileName().toString().startsWith(n + "."))).sorted().findFirst();
+        if (hit.isPresent()) return hit.get();
+      } catch (Exception ignored) { }
     return null;
   }
 
