@@ -869,7 +869,7 @@ public final class Tensor {
     if (requiresGrad || w.requiresGrad) {
       var x = this;
       out = out.customGrad(List.of(this, w), g -> List.of(g.convInputGrad(w, x.shape(), stride, padding, dilation, groups),
-          x.convWeightGrad(g, w.shape(), stride, padding, dilation, groups)), this, w);
+          x.convWeightGrad(g, w.shape(), stride, padding, dilation, groups)));
     }
     if (bias == null) return out;
     if (bias.numel() != ws[0]) throw new IllegalArgumentException("conv2d: bias " + Arrays.toString(bias.shape()) + " for " + ws[0] + " output channels");
@@ -926,12 +926,12 @@ public final class Tensor {
    * This value, with the gradients of inputs computed by grads (from the gradient of this value, in the order of
    * inputs) instead of by differentiating this value's graph.
    */
-  private Tensor customGrad(List<Tensor> inputs, java.util.function.Function<Tensor, List<Tensor>> grads, Tensor... others) {
+  private Tensor customGrad(List<Tensor> inputs, java.util.function.Function<Tensor, List<Tensor>> grads) {
     var src = new UOp[inputs.size() + 1];
     src[0] = uop;
     for (int i = 0; i < inputs.size(); i++) src[i + 1] = inputs.get(i).uop;
     java.util.function.Function<UOp, List<UOp>> fn = g -> grads.apply(new Tensor(g, device, false)).stream().map(t -> t.uop).toList();
-    return derive(UOp.of(Ops.CUSTOM_GRAD, dtype(), fn, src), others);
+    return derive(UOp.of(Ops.CUSTOM_GRAD, dtype(), fn, src), inputs.toArray(Tensor[]::new));
   }
 
   /** Max over kernel×kernel windows of the last two dims. */
