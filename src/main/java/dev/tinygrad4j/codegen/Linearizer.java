@@ -60,7 +60,10 @@ public final class Linearizer {
       for (var r : outer) l.open(r);
       l.pendingUpcast = l.ranges(store).stream().filter(r -> r.axisType() == AxisType.UPCAST)
           .sorted(Comparator.comparingInt(UOp::axisId)).toList();
-      for (var u : store.toposort()) if (u.op() == Ops.REDUCE && !l.insideReduce(u, store)) l.accumulate(u);
+      // reductions first, outermost where they can go: one inside another's value comes with it, unless it
+      // depends on output loops only (e.g. a work-group's partial sums, read back by the group's final reduction)
+      for (var u : store.toposort())
+        if (u.op() == Ops.REDUCE && (!l.insideReduce(u, store) || l.ranges(u).stream().allMatch(r -> r.axisType().compareTo(AxisType.LOOP) <= 0))) l.accumulate(u);
       l.emit(store);
       while (l.stack.size() > 1) l.stack.removeLast();
     }
@@ -246,10 +249,11 @@ public final class Linearizer {
     var needs = new long[1 + prog.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1)];
     for (var u : prog) {
       if ((u.op() != Ops.LOAD && u.op() != Ops.STORE) || u.src().size() > (u.op() == Ops.LOAD ? 2 : 3)) continue; // gated
-      var buf = u.src(0); var idx = u.src(1);
+      var buf = u.src(0).op() == Ops.BARRIER ? u.src(0).src(0).src(0) : u.src(0); // a local buffer read after its barrier
+      var idx = u.src(1);
       if (idx.vmin() < 0) throw new IllegalStateException("kernel " + name + ": an index into " + buf.op() + " " + buf.arg() + " can be " + idx.vmin());
-      if (buf.op() == Ops.DEFINE_ACC && idx.vmax() >= ((UOp.Acc) buf.arg()).size())
-        throw new IllegalStateException("kernel " + name + ": an index into accumulator " + buf.arg() + " can be " + idx.vmax());
+      if ((buf.op() == Ops.DEFINE_ACC || buf.op() == Ops.DEFINE_LOCAL) && idx.vmax() >= ((UOp.Acc) buf.arg()).size())
+        throw new IllegalStateException("kernel " + name + ": an index into " + buf.op() + " " + buf.arg() + " can be " + idx.vmax());
       if (buf.op() == Ops.DEFINE_GLOBAL) needs[(Integer) buf.arg()] = Math.max(needs[(Integer) buf.arg()], idx.vmax() + 1);
     }
     return needs;

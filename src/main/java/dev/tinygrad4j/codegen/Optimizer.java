@@ -1,5 +1,6 @@
 package dev.tinygrad4j.codegen;
 
+import dev.tinygrad4j.DType;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
 import dev.tinygrad4j.uop.UOp.AxisType;
@@ -11,16 +12,22 @@ import java.util.List;
 
 /**
  * Kernel optimizations as a small vocabulary of opts applied to a kernel AST, in the spirit of tinygrad's:
- * UPCAST (register-tile an output dim), UNROLL (a reduce dim), THREAD (split an output dim across cores). Each opt
- * splits or retags one loop range; the linearizer and renderers turn the result into tiled loops. A hand-coded
+ * UPCAST (register-tile an output dim), UNROLL (a reduce dim), THREAD (split an output dim across cores), and for
+ * GPUs MERGE (two output dims into one), LOCAL (an output dim into work-groups of work-items) and GROUP (a reduce
+ * dim across the work-items of a group, partial results combined through local memory). Each opt splits or retags
+ * loop ranges; the linearizer and renderers turn the result into tiled loops or launch dimensions. A hand-coded
  * heuristic picks opts by default; a search could enumerate them the same way.
  */
 public final class Optimizer {
   private Optimizer() {}
 
   /** What an opt does. */
-  public enum OptOp { UPCAST, UNROLL, THREAD, SWAP, PADTO }
-  /** One opt: UPCAST/THREAD/SWAP name an output axis, UNROLL a reduce axis, by index among those ranges; SWAP's amount is the other axis. */
+  public enum OptOp { UPCAST, UNROLL, THREAD, SWAP, PADTO, MERGE, LOCAL, GROUP }
+  /**
+   * One opt: UNROLL and GROUP name a reduce axis, the others an output axis, by index among those ranges. SWAP's
+   * amount is the other axis; MERGE joins axis and axis + 1 (amount unused); LOCAL's amount is the work-group size
+   * (1: all work-groups).
+   */
   public record Opt(OptOp op, int axis, int amount) {}
 
   /** The output loop ranges (THREAD, LOOP) of a kernel in order. */
@@ -35,9 +42,19 @@ public final class Optimizer {
 
   /** The kernel with one opt applied; throws IllegalArgumentException if the opt does not fit. */
   public static UOp apply(UOp ast, Opt opt) {
-    var axes = opt.op() == OptOp.UNROLL ? reduces(ast) : loops(ast);
+    var axes = opt.op() == OptOp.UNROLL || opt.op() == OptOp.GROUP ? reduces(ast) : loops(ast);
     if (opt.axis() < 0 || opt.axis() >= axes.size()) throw new IllegalArgumentException(opt + ": no such axis in " + axes.size());
     var r = axes.get(opt.axis());
+    if (opt.op() == OptOp.GROUP) return group(ast, r, opt.amount());
+    if (opt.op() == OptOp.MERGE) {
+      if (opt.axis() + 1 >= axes.size() || r.axisType() != AxisType.LOOP || axes.get(opt.axis() + 1).axisType() != AxisType.LOOP)
+        throw new IllegalArgumentException(opt + ": needs two output loops, has " + axes);
+      var o = axes.get(opt.axis() + 1);
+      var m = UOp.range(r.rangeSize() * o.rangeSize(), r.axisId(), AxisType.LOOP);
+      return ast.substitute(java.util.Map.of(r, m.idiv(o.rangeSize()), o, m.mod(o.rangeSize())));
+    }
+    if (opt.op() == OptOp.LOCAL && r.axisType() != AxisType.LOOP) throw new IllegalArgumentException(opt + ": needs an output loop, not " + r.axisType());
+    if (opt.op() == OptOp.LOCAL && opt.amount() == 1) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.GLOBAL)), null);
     if (opt.op() == OptOp.THREAD) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.THREAD)), null);
     if (opt.op() == OptOp.PADTO) return padTo(ast, r, opt.amount());
     if (opt.op() == OptOp.SWAP) { // loops nest in id order: exchanging ids exchanges their nesting
@@ -51,8 +68,8 @@ public final class Optimizer {
     int n = r.rangeSize(), k = opt.amount();
     if (k <= 1 || n % k != 0) throw new IllegalArgumentException(opt + ": " + k + " does not divide " + n);
     int id = 1 + ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToInt(UOp::axisId).max().orElse(0);
-    var inner = UOp.range(k, id, opt.op() == OptOp.UPCAST ? AxisType.UPCAST : AxisType.UNROLL);
-    var outer = n == k ? UOp.idx(0) : UOp.range(n / k, r.axisId(), r.axisType());
+    var inner = UOp.range(k, id, switch (opt.op()) { case UPCAST -> AxisType.UPCAST; case LOCAL -> AxisType.LOCAL; default -> AxisType.UNROLL; });
+    var outer = n == k ? UOp.idx(0) : UOp.range(n / k, r.axisId(), opt.op() == OptOp.LOCAL ? AxisType.GLOBAL : r.axisType());
     var parts = outer.op() == Ops.RANGE ? List.of(outer, inner) : List.of(inner);
     return replace(ast, r, parts, outer.mul(k).add(inner));
   }
@@ -83,6 +100,53 @@ public final class Optimizer {
       memo.put(u, u == r ? u : out);
     }
     return memo.get(ast);
+  }
+
+  /**
+   * Splits reduce range r (size n) across k work-items of a group: each reduces n / k elements (work-item g takes
+   * g, g + k, ...: neighbours read neighbouring memory), stores its partial result into local memory, and after a
+   * barrier every work-item combines the k partials; only work-item 0 stores. The reduction's other outputs must be
+   * launch dimensions (GLOBAL, LOCAL): a loop around the barrier would reuse local memory other work-items still read.
+   */
+  private static UOp group(UOp ast, UOp r, int k) {
+    int n = r.rangeSize();
+    if (k <= 1 || n % k != 0) throw new IllegalArgumentException("GROUP " + k + ": does not divide " + n);
+    var reds = ast.toposort().stream().filter(u -> u.op() == Ops.REDUCE && u.src().contains(r)).toList();
+    if (reds.size() != 1) throw new IllegalArgumentException("GROUP " + k + ": range " + r.axisId() + " belongs to " + reds.size() + " reductions");
+    var red = reds.getFirst();
+    var free = red.src(0).toposort().stream().filter(u -> u.op() == Ops.RANGE && !red.src().contains(u)).toList();
+    if (free.stream().anyMatch(u -> u.axisType() != AxisType.GLOBAL && u.axisType() != AxisType.LOCAL)
+        || ast.toposort().stream().anyMatch(u -> u.op() == Ops.REDUCE && u != red && u.allNodes().contains(red)))
+      throw new IllegalArgumentException("GROUP " + k + ": the reduction's outputs must all be GLOBAL or LOCAL and it must not sit in another reduction, has " + free);
+    int id = 1 + ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToInt(UOp::axisId).max().orElse(0);
+    var g = UOp.range(k, id, AxisType.LOCAL);
+    var part = replace(red, r, List.of(UOp.range(n / k, r.axisId(), AxisType.REDUCE)), UOp.range(n / k, r.axisId(), AxisType.REDUCE).mul(k).add(g));
+    var j = UOp.range(k, id + 1, AxisType.REDUCE);
+    var locals = new ArrayList<>(free.stream().filter(u -> u.axisType() == AxisType.LOCAL).toList());
+    locals.add(g);
+    var buf = UOp.of(Ops.DEFINE_LOCAL, red.dtype(), new UOp.Acc(id, locals.stream().mapToInt(UOp::rangeSize).reduce(1, (a, b) -> a * b)));
+    var stored = UOp.of(Ops.BARRIER, red.dtype(), null, UOp.of(Ops.STORE, DType.BOOL, null, buf, flat(locals), part));
+    var reread = new ArrayList<>(locals);
+    reread.set(reread.size() - 1, j);
+    var total = UOp.of(Ops.REDUCE, red.dtype(), red.arg(), UOp.of(Ops.LOAD, red.dtype(), null, stored, flat(reread)), j);
+    var first = g.lt(1);
+    var memo = new IdentityHashMap<UOp, UOp>();
+    for (var u : ast.toposort()) {
+      var out = u == red ? total : u.withSrc(u.src().stream().map(s -> memo.getOrDefault(s, s)).toList());
+      if (u.op() == Ops.STORE && u.src(0).op() == Ops.DEFINE_GLOBAL) { // work-item 0 stores
+        var src = new ArrayList<>(out.src());
+        if (src.size() > 3) src.set(3, src.get(3).and(first)); else src.add(first);
+        out = UOp.of(u.op(), u.dtype(), u.arg(), src);
+      }
+      memo.put(u, out);
+    }
+    return memo.get(ast);
+  }
+
+  private static UOp flat(List<UOp> rs) {
+    UOp idx = rs.getFirst();
+    for (var x : rs.subList(1, rs.size())) idx = idx.mul(x.rangeSize()).add(x);
+    return idx;
   }
 
   /** Replaces range r by parts in REDUCE range lists and by value (if not null) everywhere else. */
@@ -120,9 +184,7 @@ public final class Optimizer {
       // a long wide dim with no divisor to tile by is padded to a multiple of 16 (masked: the gated loads cost, so
       // only then); a short one is taken whole
       if (wide.rangeSize() > 32 && firstDivisor(wide.rangeSize(), 16, 8) == 0) {
-        var o = new Opt(OptOp.PADTO, loops(cur).indexOf(wide), 16);
-        opts.add(o);
-        cur = apply(cur, o);
+        cur = add(opts, cur, new Opt(OptOp.PADTO, loops(cur).indexOf(wide), 16));
       }
       int wideSize = byId(loops(cur), wide.axisId()).rangeSize();
       int w = wideSize <= 32 && wideSize > 4 ? wideSize : firstDivisor(wideSize, 32, 16, 8, 4);
@@ -130,34 +192,72 @@ public final class Optimizer {
         if (pick == null || (pick == wide && w == 0)) continue;
         int d = firstDivisor(pick.rangeSize(), w > 16 ? new int[]{8, 4} : new int[]{16, 8, 4}); // the tile stays near 256
         var ls = loops(cur);
-        var o = new Opt(OptOp.UPCAST, ls.indexOf(byId(ls, pick.axisId())), pick == wide ? w : d);
-        opts.add(o);
-        cur = apply(cur, o);
+        cur = add(opts, cur, new Opt(OptOp.UPCAST, ls.indexOf(byId(ls, pick.axisId())), pick == wide ? w : d));
       }
       // the loop over tiles of the wide dim goes outermost: its column strip stays in cache across the others
       var ls = loops(cur);
       int wideOuter = -1;
       for (int i = 0; i < ls.size(); i++) if (ls.get(i).axisId() == wide.axisId()) wideOuter = i;
-      if (wideOuter > 0) {
-        var o = new Opt(OptOp.SWAP, 0, wideOuter);
-        opts.add(o);
-        cur = apply(cur, o);
-      }
+      if (wideOuter > 0) cur = add(opts, cur, new Opt(OptOp.SWAP, 0, wideOuter));
     }
     if (!reduces(ast).isEmpty() && loops.size() == 1) {
       // one output dim read contiguously: a vector of accumulators (independent sums, vector loads)
       int w = firstDivisor(loops.getFirst().rangeSize(), 16, 8, 4);
-      if (w > 0 && contiguousAxis(ast, loops) == 0 && strideOneSomewhere(ast, loops.getFirst())) {
-        var o = new Opt(OptOp.UPCAST, 0, w);
-        opts.add(o);
-        cur = apply(cur, o);
-      }
+      if (w > 0 && contiguousAxis(ast, loops) == 0 && strideOneSomewhere(ast, loops.getFirst())) cur = add(opts, cur, new Opt(OptOp.UPCAST, 0, w));
     }
     var remaining = loops(cur);
     long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(UOp::rangeSize).reduce(1, (a, b) -> a * b);
     if (threads > 1 && !remaining.isEmpty() && remaining.getFirst().rangeSize() >= 2 && work >= 1 << 16)
       opts.add(new Opt(OptOp.THREAD, 0, threads));
     return opts;
+  }
+
+  /**
+   * The opts the hand-coded heuristic picks for a GPU whose work-groups hold up to maxLocal work-items: a 4x4
+   * register tile for large reductions' outputs, all output loops merged into one launch dimension split into
+   * work-groups, and a small output's long reduction shared by the work-items of a group.
+   */
+  public static List<Opt> gpu(UOp ast, int maxLocal) {
+    var opts = new ArrayList<Opt>();
+    var cur = ast;
+    var loops = loops(ast);
+    long outputs = loops.stream().mapToLong(UOp::rangeSize).reduce(1, (a, b) -> a * b);
+    if (!reduces(ast).isEmpty() && loops.size() >= 2 && outputs >= 1 << 16) {
+      var wide = loops.get(contiguousAxis(ast, loops));
+      var deep = loops.reversed().stream().filter(r -> r != wide && r.rangeSize() % 4 == 0).findFirst();
+      if (wide.rangeSize() % 4 == 0 && deep.isPresent())
+        for (var pick : List.of(deep.get(), wide)) cur = add(opts, cur, new Opt(OptOp.UPCAST, loops(cur).indexOf(byId(loops(cur), pick.axisId())), 4));
+    }
+    while (loops(cur).size() > 1) cur = add(opts, cur, new Opt(OptOp.MERGE, 0, 0));
+    int cap = Math.min(256, maxLocal);
+    long items = loops(cur).isEmpty() ? 1 : loops(cur).getFirst().rangeSize();
+    var reds = reduces(cur);
+    UOp shared = null;
+    int k = 0;
+    if (items <= 2048)
+      for (var r : reds) {
+        int d = r.rangeSize() < 128 ? 0 : firstDivisor(r.rangeSize(), java.util.stream.IntStream.of(256, 128, 64, 32, 16).filter(x -> x <= cap && x * 4 <= r.rangeSize()).toArray());
+        if (d > k) { k = d; shared = r; }
+      }
+    if (!loops(cur).isEmpty()) {
+      int n = loops(cur).getFirst().rangeSize();
+      int l = shared != null ? 1 : n <= Math.min(32, cap) ? n : firstDivisor(n, java.util.stream.IntStream.of(256, 128, 64, 32).filter(x -> x <= cap).toArray());
+      if (l == 0) cur = add(opts, cur, new Opt(OptOp.PADTO, 0, l = Math.min(32, cap)));
+      cur = add(opts, cur, new Opt(OptOp.LOCAL, 0, l));
+    }
+    if (shared != null) {
+      var o = new Opt(OptOp.GROUP, reds.indexOf(shared), k);
+      try {
+        apply(cur, o);
+        opts.add(o);
+      } catch (IllegalArgumentException e) { /* nested or several reductions: each work-item reduces on its own */ }
+    }
+    return opts;
+  }
+
+  private static UOp add(List<Opt> opts, UOp ast, Opt o) {
+    opts.add(o);
+    return apply(ast, o);
   }
 
   /** Applies opts in order. */

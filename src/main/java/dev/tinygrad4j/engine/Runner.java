@@ -58,7 +58,7 @@ public final class Runner {
     var prog = PROGRAMS.get(new CacheKey(dev, k.ast()));
     if (prog == null) {
       var ast = PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES); // opts read clean index expressions
-      var opts = Flags.getInt("NOOPT", 0) != 0 ? List.<Optimizer.Opt>of() : Optimizer.heuristic(ast, dev.threads());
+      var opts = Flags.getInt("NOOPT", 0) != 0 ? List.<Optimizer.Opt>of() : dev.localSize() > 0 ? Optimizer.gpu(ast, dev.localSize()) : Optimizer.heuristic(ast, dev.threads());
       if (debug >= 3) System.out.println("opts for " + k.name() + ": " + opts);
       var linear = Linearizer.linearize(Optimizer.apply(ast, opts), dev.ops());
       if (debug >= 4) System.out.println(Linearizer.format(k.name(), linear));

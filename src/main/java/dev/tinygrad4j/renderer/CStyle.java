@@ -120,16 +120,13 @@ public class CStyle {
   private Map<UOp, java.util.Set<UOp>> vectorLoops = Map.of();
   private Map<UOp, java.util.Set<Long>> promoted = Map.of();
   private final Map<UOp, Integer> accWidth = new IdentityHashMap<>();
+  private List<UOp> rendering = List.of();
 
   // ---- dialect hooks (OpenCL, CUDA override them)
   /** The function head of a kernel. */
   protected String kernelHead(String name, String params) { return "void " + name + "(" + params + ")"; }
   /** The parameter for buffer i. */
   protected String bufferParam(DType dt, int i) { return type(dt) + "* restrict data" + i; }
-  /** Extra parameters of a kernel with a THREAD range. */
-  protected String threadParams() { return ", int start, int end"; }
-  /** The opening of a THREAD range named r of size n (C: the chunk [start, end) a pool thread runs). */
-  protected String threadLoop(String r, int n) { return "for (int " + r + " = start; " + r + " < end; " + r + "++) {"; }
   /** The suffix of float math functions for a type (C: expf; overloaded languages: none). */
   protected String mathSuffix(DType dt) { return dt == DType.FLOAT32 || dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "f" : ""; }
   /** The suffix of 64-bit integer literals. */
@@ -137,6 +134,31 @@ public class CStyle {
   /** The bits of v (of type from) read as type to. */
   protected String bitcast(DType from, DType to, String v) {
     return "((union { " + valueType(from) + " a; " + valueType(to) + " b; }){ .a = " + v + " }).b";
+  }
+
+  /** The index of a GPU launch dimension: work-group (GLOBAL) or work-item within it (LOCAL), dimension 0-2. */
+  protected String launchIndex(AxisType type, int dim) { throw new IllegalStateException("C renderer: no GPU launch dimensions (" + type + ")"); }
+  /** The declaration of an array shared by a work-group. */
+  protected String localBuffer(String type, String name, int size) { throw new IllegalStateException("C renderer: no local memory"); }
+  /** Waits until every work-item of the group has reached it, with its local memory stores visible. */
+  protected String barrier() { throw new IllegalStateException("C renderer: no barriers"); }
+
+  /** The sizes of a GPU kernel's launch: work-groups and work-items per group, three dimensions each. */
+  public record Launch(long[] groups, long[] locals) {
+    /** The launch of a linearized program: its GLOBAL and LOCAL ranges, each kind numbered in id order. */
+    public static Launch of(List<UOp> prog) {
+      var l = new Launch(new long[]{1, 1, 1}, new long[]{1, 1, 1});
+      for (var u : prog)
+        if (u.op() == Ops.RANGE && (u.axisType() == AxisType.GLOBAL || u.axisType() == AxisType.LOCAL))
+          (u.axisType() == AxisType.GLOBAL ? l.groups : l.locals)[dim(prog, u)] = u.rangeSize();
+      return l;
+    }
+
+    static int dim(List<UOp> prog, UOp r) {
+      int d = (int) prog.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == r.axisType() && u.axisId() < r.axisId()).count();
+      if (d > 2) throw new IllegalStateException("a GPU launch has 3 dimensions, this kernel has more " + r.axisType() + " ranges");
+      return d;
+    }
   }
 
   /** The C source of a kernel named name: parameters are its buffers, then start/end of a THREAD range if any. */
@@ -155,6 +177,7 @@ public class CStyle {
     }
     var names = new IdentityHashMap<UOp, String>();
     var body = new StringBuilder();
+    rendering = prog;
     var params = new StringBuilder();
     int depth = 1;
     for (int pc = 0; pc < prog.size(); pc++) {
@@ -174,7 +197,7 @@ public class CStyle {
     prog.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).sorted(java.util.Comparator.comparingInt(u -> (Integer) u.arg()))
         .forEach(u -> params.append(params.isEmpty() ? "" : ", ").append(bufferParam(u.dtype(), (Integer) u.arg())));
     boolean threaded = prog.stream().anyMatch(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD);
-    if (threaded) params.append(threadParams());
+    if (threaded) params.append(", int start, int end"); // the chunk [start, end) of a THREAD range a pool thread runs
     vectorLoops = Map.of();
     promoted = Map.of();
     return prelude() + kernelHead(name, params.toString()) + " {\n" + body + "}\n";
@@ -188,8 +211,19 @@ public class CStyle {
       case RANGE -> {
         var r = "r" + u.axisId();
         names.put(u, r);
-        boolean split = u.axisType() == AxisType.THREAD;
-        yield split ? threadLoop(r, u.rangeSize()) : "for (int " + r + " = 0; " + r + " < " + name(names, u.src(0)) + "; " + r + "++) {";
+        yield switch (u.axisType()) {
+          case THREAD -> "for (int " + r + " = start; " + r + " < end; " + r + "++) {";
+          case GLOBAL, LOCAL -> "{ int " + r + " = " + launchIndex(u.axisType(), Launch.dim(rendering, u)) + ";";
+          default -> "for (int " + r + " = 0; " + r + " < " + name(names, u.src(0)) + "; " + r + "++) {";
+        };
+      }
+      case DEFINE_LOCAL -> {
+        names.put(u, "loc" + ((UOp.Acc) u.arg()).id());
+        yield localBuffer(u.dtype() == DType.BOOL ? type(u.dtype()) : valueType(u.dtype()), names.get(u), ((UOp.Acc) u.arg()).size());
+      }
+      case BARRIER -> {
+        names.put(u, names.get(u.src(0).src(0)));
+        yield barrier();
       }
       case ENDRANGE -> "}";
       case DEFINE_ACC -> {

@@ -1,10 +1,11 @@
 package dev.tinygrad4j.renderer;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.uop.UOp.AxisType;
 
 /**
  * CUDA C++: the C renderer with device helpers, {@code extern "C" __global__} kernels over {@code __restrict__}
- * buffers, bit casts through memcpy, and the THREAD range as a grid-stride loop over the launch's threads.
+ * buffers, bit casts through memcpy, launch dimensions as blockIdx/threadIdx, __shared__ arrays and __syncthreads.
  */
 public final class Cuda extends CStyle {
   /** No vector-extension code: CUDA threads carry the parallelism. */
@@ -26,9 +27,8 @@ public final class Cuda extends CStyle {
 
   @Override protected String kernelHead(String name, String params) { return "extern \"C\" __global__ void " + name + "(" + params + ")"; }
   @Override protected String bufferParam(DType dt, int i) { return type(dt) + "* __restrict__ data" + i; }
-  @Override protected String threadParams() { return ""; }
-  @Override protected String threadLoop(String r, int n) {
-    return "for (int " + r + " = blockIdx.x * blockDim.x + threadIdx.x; " + r + " < " + n + "; " + r + " += gridDim.x * blockDim.x) {";
-  }
+  @Override protected String launchIndex(AxisType type, int dim) { return (type == AxisType.GLOBAL ? "blockIdx." : "threadIdx.") + "xyz".charAt(dim); }
+  @Override protected String localBuffer(String type, String name, int size) { return "__shared__ " + type + " " + name + "[" + size + "];"; }
+  @Override protected String barrier() { return "__syncthreads();"; }
   @Override protected String bitcast(DType from, DType to, String v) { return "bitcast_<" + valueType(to) + ">(" + v + ")"; }
 }

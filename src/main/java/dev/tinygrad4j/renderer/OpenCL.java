@@ -1,10 +1,12 @@
 package dev.tinygrad4j.renderer;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.uop.UOp.AxisType;
 
 /**
  * OpenCL C: the C renderer with OpenCL's types (long, uchar, ...; bool buffers as uchar), overloaded math, as_type
- * bit casts, kernels qualified __kernel over __global buffers, and the THREAD range as the work-item index.
+ * bit casts, kernels qualified __kernel over __global buffers, launch dimensions as get_group_id/get_local_id,
+ * __local arrays and barriers.
  */
 public final class OpenCL extends CStyle {
   /** No vector-extension code: OpenCL work-items carry the parallelism. */
@@ -63,8 +65,9 @@ public final class OpenCL extends CStyle {
 
   @Override protected String kernelHead(String name, String params) { return "__kernel void " + name + "(" + params + ")"; }
   @Override protected String bufferParam(DType dt, int i) { return "__global " + type(dt) + "* restrict data" + i; }
-  @Override protected String threadParams() { return ""; }
-  @Override protected String threadLoop(String r, int n) { return "{ int " + r + " = get_global_id(0);"; }
+  @Override protected String launchIndex(AxisType type, int dim) { return (type == AxisType.GLOBAL ? "get_group_id(" : "get_local_id(") + dim + ")"; }
+  @Override protected String localBuffer(String type, String name, int size) { return "__local " + type + " " + name + "[" + size + "];"; }
+  @Override protected String barrier() { return "barrier(CLK_LOCAL_MEM_FENCE);"; }
   @Override protected String mathSuffix(DType dt) { return ""; }
   @Override protected String longSuffix() { return "L"; }
   @Override protected String bitcast(DType from, DType to, String v) { return "as_" + valueType(to) + "(" + v + ")"; }

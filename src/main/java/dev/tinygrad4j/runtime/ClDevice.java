@@ -4,7 +4,6 @@ import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Flags;
 import dev.tinygrad4j.renderer.OpenCL;
 import dev.tinygrad4j.uop.UOp;
-import dev.tinygrad4j.uop.UOp.AxisType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -22,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * CL: OpenCL through java.lang.foreign on libOpenCL.so.1 (the first platform's first device): buffers are cl_mem,
- * kernels are OpenCL C built at run time, a THREAD range runs as the work-items of a one-dimensional launch.
+ * kernels are OpenCL C built at run time and launched with the work-groups their GLOBAL and LOCAL ranges give.
  */
 public final class ClDevice implements Device {
   private static final Linker LINKER = Linker.nativeLinker();
@@ -62,7 +61,7 @@ public final class ClDevice implements Device {
 
   private final MemorySegment device, context, queue;
   private final String deviceName;
-  private final long memory;
+  private final long memory, maxGroup;
   private final OpenCL renderer = new OpenCL();
   private record Mem(MemorySegment handle, long bytes) {}
 
@@ -85,19 +84,21 @@ public final class ClDevice implements Device {
       check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(d, 0x102B, 256L, name, MemorySegment.NULL)); // CL_DEVICE_NAME
       var mem = a.allocate(JAVA_LONG);
       check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(d, 0x101F, 8L, mem, MemorySegment.NULL)); // CL_DEVICE_GLOBAL_MEM_SIZE
-      return new Opened(d, ctx, q, name.getString(0), mem.get(JAVA_LONG, 0));
+      var group = a.allocate(JAVA_LONG);
+      check("clGetDeviceInfo", (int) getDeviceInfo.invokeExact(d, 0x1004, 8L, group, MemorySegment.NULL)); // CL_DEVICE_MAX_WORK_GROUP_SIZE
+      return new Opened(d, ctx, q, name.getString(0), mem.get(JAVA_LONG, 0), group.get(JAVA_LONG, 0));
     });
-    device = o.device(); context = o.context(); queue = o.queue(); deviceName = o.name(); memory = o.memory();
+    device = o.device(); context = o.context(); queue = o.queue(); deviceName = o.name(); memory = o.memory(); maxGroup = o.maxGroup();
   }
 
-  private record Opened(MemorySegment device, MemorySegment context, MemorySegment queue, String name, long memory) {}
+  private record Opened(MemorySegment device, MemorySegment context, MemorySegment queue, String name, long memory, long maxGroup) {}
 
   private static void check(String call, int err) {
     if (err != 0) throw new IllegalStateException("CL: " + call + " failed with error " + err);
   }
 
   @Override public String name() { return "CL"; }
-  @Override public int threads() { return 2; } // any count > 1: large kernels get a THREAD range, which becomes the work-items
+  @Override public int localSize() { return (int) Math.min(1024, maxGroup); }
   /** The OpenCL device's name and global memory, for `tinygrad4j info`. */
   @Override public String describe() { return deviceName + ", " + (memory >> 20) + " MiB"; }
 
@@ -143,7 +144,7 @@ public final class ClDevice implements Device {
     var src = source(name, linear);
     if (Flags.debug() >= 4) System.out.println(src);
     int nbufs = (int) linear.stream().filter(u -> u.op() == dev.tinygrad4j.uop.Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1) + 1;
-    long global = linear.stream().filter(u -> u.op() == dev.tinygrad4j.uop.Ops.RANGE && u.axisType() == AxisType.THREAD).mapToLong(UOp::rangeSize).findFirst().orElse(1);
+    var launch = OpenCL.Launch.of(linear);
     var kernel = Foreign.call("CL", a -> {
       var err = a.allocate(JAVA_INT);
       var text = a.allocateFrom(src);
@@ -171,9 +172,13 @@ public final class ClDevice implements Device {
           arg.set(ADDRESS, 0, ((Mem) mems[i]).handle());
           check("clSetKernelArg", (int) setArg.invokeExact(kernel, i, 8L, arg));
         }
-        var size = a.allocate(JAVA_LONG);
-        size.set(JAVA_LONG, 0, global);
-        check("clEnqueueNDRangeKernel", (int) enqueue.invokeExact(queue, kernel, 1, MemorySegment.NULL, size, MemorySegment.NULL, 0, MemorySegment.NULL, MemorySegment.NULL));
+        var global = a.allocate(JAVA_LONG, 3);
+        var local = a.allocate(JAVA_LONG, 3);
+        for (int d = 0; d < 3; d++) {
+          global.setAtIndex(JAVA_LONG, d, launch.groups()[d] * launch.locals()[d]);
+          local.setAtIndex(JAVA_LONG, d, launch.locals()[d]);
+        }
+        check("clEnqueueNDRangeKernel", (int) enqueue.invokeExact(queue, kernel, 3, MemorySegment.NULL, global, local, 0, MemorySegment.NULL, MemorySegment.NULL));
         check("clFinish", (int) finish.invokeExact(queue));
         return null;
       });

@@ -5,7 +5,6 @@ import dev.tinygrad4j.Flags;
 import dev.tinygrad4j.renderer.Cuda;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
-import dev.tinygrad4j.uop.UOp.AxisType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -28,8 +27,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * CUDA: the driver API (libcuda.so) through java.lang.foreign on device 0's primary context; kernels are CUDA C++
- * compiled to PTX by NVRTC (libnvrtc.so) at run time, the PTX cached on disk; a THREAD range runs as a grid-stride
- * loop over 256-thread blocks.
+ * compiled to PTX by NVRTC (libnvrtc.so) at run time, the PTX cached on disk, and launched with the grid and blocks
+ * their GLOBAL and LOCAL ranges give.
  */
 public final class CudaDevice implements Device {
   /** Where the libraries are looked for: the driver's folders, CUDA toolkits, and NVIDIA's Python wheels. */
@@ -130,7 +129,7 @@ public final class CudaDevice implements Device {
   private void current() throws Throwable { check("cuCtxSetCurrent", (int) setCtx.invokeExact(ctx)); }
 
   @Override public String name() { return "CUDA"; }
-  @Override public int threads() { return 1024; } // large kernels get a THREAD range: the grid
+  @Override public int localSize() { return 1024; }
   /** The GPU's name, memory and architecture, for `tinygrad4j info`. */
   @Override public String describe() { return name + ", " + (memory >> 20) + " MiB, " + arch; }
 
@@ -217,8 +216,8 @@ public final class CudaDevice implements Device {
     var src = source(kernel, linear);
     if (Flags.debug() >= 4) System.out.println(src);
     int nbufs = linear.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1) + 1;
-    long n = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).mapToLong(UOp::rangeSize).findFirst().orElse(1);
-    int block = n > 1 ? 256 : 1, grid = (int) Math.min(65535, (n + block - 1) / block);
+    var l = Cuda.Launch.of(linear);
+    var g = l.groups(); var b = l.locals();
     var function = Foreign.call("CUDA", a -> {
       current();
       var module = a.allocate(ADDRESS);
@@ -236,7 +235,7 @@ public final class CudaDevice implements Device {
           values.setAtIndex(JAVA_LONG, i, ((Mem) mems[i]).ptr());
           params.setAtIndex(ADDRESS, i, values.asSlice(8L * i, 8));
         }
-        check("cuLaunchKernel(" + kernel + ")", (int) launch.invokeExact(function, grid, 1, 1, block, 1, 1, 0, MemorySegment.NULL, params, MemorySegment.NULL));
+        check("cuLaunchKernel(" + kernel + ")", (int) launch.invokeExact(function, (int) g[0], (int) g[1], (int) g[2], (int) b[0], (int) b[1], (int) b[2], 0, MemorySegment.NULL, params, MemorySegment.NULL));
         check("cuCtxSynchronize", (int) sync.invokeExact());
         return null;
       });

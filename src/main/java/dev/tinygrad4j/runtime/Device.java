@@ -25,6 +25,8 @@ public interface Device {
   default String describe() { return name(); }
   /** How many threads a kernel may be split across (THREAD opt). */
   default int threads() { return 1; }
+  /** The most work-items a work-group may hold on a GPU-like device; 0 for others (they get CPU opts). */
+  default int localSize() { return 0; }
   /** The ops this device renders; codegen decomposes the others into these. */
   default Set<Ops> ops() { return EnumSet.allOf(Ops.class); }
   /** Turns a linearized kernel into something that runs. */

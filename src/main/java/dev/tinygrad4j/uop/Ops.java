@@ -18,8 +18,9 @@ public enum Ops {
   WHERE, MULACC,
   // type changes
   CAST, BITCAST,
-  // kernels: parameters, loops, memory, reduction, outputs
-  DEFINE_GLOBAL, RANGE, LOAD, STORE, REDUCE, SINK,
+  // kernels: parameters, loops, memory, reduction, outputs; DEFINE_LOCAL is memory shared by a work-group, readable
+  // (as a BARRIER over the STOREs into it) once every work-item of the group has stored
+  DEFINE_GLOBAL, DEFINE_LOCAL, RANGE, LOAD, STORE, BARRIER, REDUCE, SINK,
   // linearized programs only
   DEFINE_ACC, ASSIGN, ENDRANGE;
 

@@ -20,11 +20,14 @@ import java.util.Set;
 public final class UOp {
   /** The argument of REDUCE_AXIS: which reduction and over which axes. */
   public record ReduceArg(Ops op, List<Integer> axes) {}
-  /** What a loop range is for: split across threads, an output loop, a reduction, or a small loop to unroll. */
-  public enum AxisType { THREAD, LOOP, REDUCE, UNROLL, UPCAST }
+  /**
+   * What a loop range is for: split across CPU threads, a GPU work-group index (GLOBAL) or work-item index within
+   * its group (LOCAL) — both launch dimensions, not loops —, an output loop, a reduction, or a small loop to unroll.
+   */
+  public enum AxisType { THREAD, GLOBAL, LOCAL, LOOP, REDUCE, UNROLL, UPCAST }
   /** The argument of RANGE: a kernel-unique id and the range's role. */
   public record Axis(int id, AxisType type) {}
-  /** The argument of DEFINE_ACC: a kernel-unique id and how many values it holds (more than one: an array). */
+  /** The argument of DEFINE_ACC and DEFINE_LOCAL: a kernel-unique id and how many values it holds (more than one: an array). */
   public record Acc(int id, int size) {}
 
   private final Ops op;

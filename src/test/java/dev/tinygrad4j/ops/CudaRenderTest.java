@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every kernel of the op suite (forward and backward of each PyTorch reference case), rendered as CUDA C++ with the
- * opts a threaded device gets, must be accepted by {@code nvcc -ptx -arch=sm_90}. No GPU is needed; the test is
+ * opts a GPU gets (work-groups, shared-memory reductions), must be accepted by {@code nvcc -ptx -arch=sm_90}. No GPU is needed; the test is
  * skipped, saying so, where nvcc is absent.
  */
 class CudaRenderTest {
@@ -35,7 +35,10 @@ class CudaRenderTest {
     var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
     var src = new StringBuilder();
     var cuda = new Cuda();
-    int kernels = 0;
+    var rootSets = new ArrayList<List<UOp>>();
+    // sizes the reference cases do not reach: long reductions shared by a block, register-tiled matmul, padded grids
+    for (var t : List.of(Tensor.rand(1 << 16).sum(), Tensor.rand(64, 4096).max(1), Tensor.rand(3, 1008).mean(1),
+        Tensor.rand(256, 256).matmul(Tensor.rand(256, 256)), Tensor.rand(100_003).exp())) rootSets.add(List.of(t.uop()));
     for (var c : ReferenceData.load()) {
       var f = OpReferenceTest.OPS.get(c.name());
       var inputs = new Tensor[c.inputs().size()];
@@ -49,11 +52,15 @@ class CudaRenderTest {
         out.sum().backward();
         for (var t : inputs) if (t.grad() != null) roots.add(t.grad().uop());
       }
-      var devices = roots.stream().map(r -> Devices.get(out.device())).toList();
+      rootSets.add(roots);
+    }
+    int kernels = 0;
+    for (var roots : rootSets) {
+      var devices = roots.stream().map(r -> Devices.get(Devices.defaultName())).toList();
       for (var item : Schedule.create(roots, devices).items()) {
         if (!(item instanceof Schedule.Kernel k) || !seen.add(k.ast())) continue;
         var ast = PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES);
-        var linear = Linearizer.linearize(Optimizer.apply(ast, Optimizer.heuristic(ast, 2)), Devices.get("CPU").ops());
+        var linear = Linearizer.linearize(Optimizer.apply(ast, Optimizer.gpu(ast, 1024)), Devices.get("CPU").ops());
         var text = cuda.render(k.name() + "_" + kernels++, linear);
         src.append(src.isEmpty() ? text : text.substring(text.indexOf("extern \"C\""))).append('\n');
       }
@@ -66,6 +73,7 @@ class CudaRenderTest {
     var log = new String(p.getInputStream().readAllBytes());
     assertEquals(0, p.waitFor(), () -> "nvcc rejected the op suite's kernels (" + cu + "):\n" + log);
     assertTrue(kernels > 200, "the op suite has hundreds of kernels, rendered " + kernels);
+    assertTrue(src.indexOf("__syncthreads()") > 0 && src.indexOf("__shared__") > 0 && src.indexOf("blockIdx.x") > 0, "shared-memory reductions and blocks were rendered");
     assertTrue(Files.readString(dir.resolve("opsuite.ptx")).contains(".entry"), "PTX with kernel entries");
   }
 }
