@@ -401,6 +401,40 @@ public final class Tensor {
   public Tensor eq(Tensor o) { return binary("eq", Ops.CMPEQ, o); }
   /** this == v (bool). */
   public Tensor eq(double v) { return eq(scalar(v)); }
+  /** this != o (bool). */
+  public Tensor ne(Tensor o) { return binary("ne", Ops.CMPNE, o); }
+  /** this != v (bool). */
+  public Tensor ne(double v) { return ne(scalar(v)); }
+  /** Bitwise and (logical for bools). */
+  public Tensor and(Tensor o) { return intBinary("and", Ops.AND, o); }
+  /** Bitwise or (logical for bools). */
+  public Tensor or(Tensor o) { return intBinary("or", Ops.OR, o); }
+  /** Bitwise xor (logical for bools). */
+  public Tensor xor(Tensor o) { return intBinary("xor", Ops.XOR, o); }
+  /** Logical not of a bool tensor (any other is compared with 0). */
+  public Tensor not() { return (dtype() == DType.BOOL ? this : ne0()).neg(); }
+  /** this shifted left by o bits (ints). */
+  public Tensor shl(Tensor o) { return intBinary("shl", Ops.SHL, o); }
+  /** this shifted right by o bits (ints; arithmetic for signed, logical for unsigned types). */
+  public Tensor shr(Tensor o) { return intBinary("shr", Ops.SHR, o); }
+  /** Integer division rounding toward zero, as C and Java do (ints; by zero gives 0). */
+  public Tensor idiv(Tensor o) { return divisive("idiv", Ops.IDIV, o); }
+  /** Remainder with the sign of the dividend, as C and Java do (ints; by zero gives 0). */
+  public Tensor mod(Tensor o) { return divisive("mod", Ops.MOD, o); }
+
+  private Tensor divisive(String name, Ops op, Tensor o) { // no device ever divides by zero: those lanes divide by 1 and give 0
+    var ab = broadcast(name, this, o);
+    var zero = ab[1].eq(0);
+    return zero.where(0.0, ab[0].intBinary(name, op, zero.where(ab[1].scalar(1), ab[1])));
+  }
+
+  private Tensor intBinary(String name, Ops op, Tensor o) {
+    var ab = broadcast(name, this, o);
+    if (ab[0].dtype().isFloat() || (ab[0].dtype() == DType.BOOL && op != Ops.AND && op != Ops.OR && op != Ops.XOR))
+      throw new IllegalArgumentException(name + ": needs integer" + (op.ordinal() <= Ops.XOR.ordinal() ? " or bool" : "") + " tensors, got " + dtype() + " and " + o.dtype());
+    return ab[0].alu(op, ab[1]);
+  }
+
   /** a where this is true, else b (broadcasting). */
   public Tensor where(Tensor a, Tensor b) {
     var cond = dtype() == DType.BOOL ? this : ne0();
@@ -535,6 +569,35 @@ public final class Tensor {
     };
   }
 
+  /** Product over axes (all if none), keeping them as size 1 if keepdim. */
+  public Tensor prod(boolean keepdim, int... axes) { return cast(sumType()).reduce("prod", Ops.MUL, keepdim, axes); }
+
+  /**
+   * The elements at index along axis, elsewhere at the output's own position (torch.gather): out[i][j] =
+   * this[i][index[i][j]] for axis 1. index has this tensor's rank and, on other axes, at most its sizes; negative
+   * indices count from the end, indices still out of range read 0. The gradient flows to this tensor.
+   */
+  public Tensor gather(int axis, Tensor index) {
+    int ax = axis("gather", axis);
+    var s = shape(); var is = index.shape();
+    boolean fits = is.length == s.length && !index.dtype().isFloat() && index.dtype() != DType.BOOL;
+    for (int d = 0; fits && d < s.length; d++) fits = d == ax || is[d] <= s[d];
+    if (!fits) throw new IllegalArgumentException("gather: index " + Arrays.toString(is) + " " + index.dtype() + " does not fit input "
+        + Arrays.toString(s) + " along axis " + axis + " (same rank, an integer type, at most the input's size on other axes)");
+    var i = index.cast(DType.INT32);
+    i = i.lt(0).where(i.add(s[ax]), i);
+    if (!index.device.equals(device)) throw new IllegalArgumentException("gather: index is on " + index.device + ", input on " + device);
+    var out = new Tensor(UOp.of(Ops.GATHER, dtype(), ax, uop, i.uop), device, requiresGrad);
+    if (!requiresGrad) return out;
+    var hot = i.unsqueeze(ax + 1).eq(arange(s[ax]).to(device).reshape(IntStream.range(0, s.length + 1).map(d -> d == ax + 1 ? s[ax] : 1).toArray()));
+    return out.customGrad(List.of(this), g -> { // each gathered position's gradient goes back to the element it read
+      var back = hot.where(g.unsqueeze(ax + 1), 0.0).sum(ax); // this tensor's shape, where index's dims reach
+      var pad = new int[s.length][2];
+      for (int d = 0; d < s.length; d++) if (d != ax) pad[d][1] = s[d] - is[d];
+      return List.of(back.pad(pad));
+    });
+  }
+
   /** Sum of all elements. */
   public Tensor sum() { return sum(new int[0]); }
   /** Sum over axes. */
@@ -603,7 +666,7 @@ public final class Tensor {
   /** Index of the first maximum along an axis (int32). */
   public Tensor argmax(int axis) {
     int ax = axis("argmax", axis), n = Math.max(1, ndim() == 0 ? 1 : shape()[ax]);
-    var rev = arange(n).mul(-1).add(n); // n, n-1, …, 1: the first maximum gets the largest value
+    var rev = arange(n).to(device).mul(-1).add(n); // n, n-1, …, 1: the first maximum gets the largest value
     var shapeR = new int[Math.max(1, ndim())];
     Arrays.fill(shapeR, 1);
     shapeR[ax] = n;
@@ -619,7 +682,7 @@ public final class Tensor {
     if (ndim() == 0) return this;
     int n = shape()[ax];
     var x = transpose(ax, -1).unsqueeze(-2); // (..., 1, n)
-    var mask = arange(n).reshape(1, n).lt(arange(n).reshape(n, 1).add(1)); // j <= i
+    var mask = arange(n).to(device).reshape(1, n).lt(arange(n).to(device).reshape(n, 1).add(1)); // j <= i
     return mask.where(x, 0.0).sum(-1).transpose(ax, -1);
   }
 
@@ -813,6 +876,27 @@ public final class Tensor {
   /** x·w + b (b may be null). */
   public Tensor linear(Tensor w, Tensor b) { var y = matmul(w); return b == null ? y : y.add(b); }
 
+  /**
+   * Sliding windows over the last kernel.length dims: (..., I1..In) → (..., O1..On, K1..Kn) with value
+   * x[..., o·stride + k·dilation], using only movement ops (pad first for padding).
+   */
+  public Tensor pool(int[] kernel, int[] stride, int[] dilation) {
+    int n = kernel.length, r = ndim();
+    if (n == 0 || n > r || stride.length != n || dilation.length != n)
+      throw new IllegalArgumentException("pool: kernel " + Arrays.toString(kernel) + ", stride " + Arrays.toString(stride) + ", dilation "
+          + Arrays.toString(dilation) + " do not fit input " + Arrays.toString(shape()));
+    var x = this;
+    for (int j = 0; j < n; j++) { // window the first spatial dim, moved last; its (O, K) pair then sits at the end
+      int[] q = IntStream.concat(IntStream.concat(IntStream.range(0, r - n), IntStream.range(r - n + 1, x.ndim())), IntStream.of(r - n)).toArray();
+      if (kernel[j] <= 0 || stride[j] <= 0 || dilation[j] <= 0) throw new IllegalArgumentException("pool: kernel, stride and dilation must be positive, got "
+          + Arrays.toString(kernel) + ", " + Arrays.toString(stride) + ", " + Arrays.toString(dilation));
+      x = x.permute(q).windowLast(kernel[j], stride[j], dilation[j]);
+    }
+    // now (..., O1, K1, O2, K2, ...): outputs first, then kernels
+    var order = IntStream.concat(IntStream.range(0, r - n), IntStream.concat(IntStream.range(0, n).map(j -> r - n + 2 * j), IntStream.range(0, n).map(j -> r - n + 2 * j + 1))).toArray();
+    return x.permute(order);
+  }
+
   /** Sliding windows over the last two dims: (..., H, W) → (..., OH, OW, KH, KW). */
   private Tensor pool2d(int kh, int kw, int stride, int dilation) {
     if (ndim() < 2 || kh <= 0 || kw <= 0 || stride <= 0)
@@ -952,7 +1036,7 @@ public final class Tensor {
     if (s.length != 2 || classIndices.ndim() != 1 || classIndices.shape()[0] != s[0] || classIndices.dtype().isFloat())
       throw new IllegalArgumentException("crossEntropy: logits " + Arrays.toString(s) + " and class indices " + Arrays.toString(classIndices.shape())
           + " (" + classIndices.dtype().lowerName() + ") do not fit: need (N, C) and int (N)");
-    var onehot = arange(s[1]).reshape(1, s[1]).eq(classIndices.cast(DType.INT32).reshape(s[0], 1));
+    var onehot = arange(s[1]).to(device).reshape(1, s[1]).eq(classIndices.cast(DType.INT32).reshape(s[0], 1));
     return logSoftmax(1).mul(onehot.cast(dtype())).sum(1).mean().neg();
   }
 

@@ -142,6 +142,14 @@ final class Lowerer {
         var inner = lower(u.src(0), old, valid.and(cond));
         yield UOp.alu(Ops.WHERE, cond, inner, UOp.cnst(u.dtype(), 0L));
       }
+      case GATHER -> { // data-dependent index: the load is gated to the axis' range, like padding
+        int ax = (Integer) u.arg();
+        var v = lower(u.src(1), idx, valid);
+        var cond = UOp.idx(-1).lt(v).and(v.lt(in[ax]));
+        var old = new ArrayList<>(idx);
+        old.set(ax, v);
+        yield UOp.alu(Ops.WHERE, cond, lower(u.src(0), old, valid.and(cond)), UOp.cnst(u.dtype(), 0L));
+      }
       case REDUCE_AXIS -> {
         var arg = (ReduceArg) u.arg();
         if (arg.axes().stream().anyMatch(ax -> in[ax] == 0)) yield UOp.identity(arg.op(), u.dtype()); // empty reduction

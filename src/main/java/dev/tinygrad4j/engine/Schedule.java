@@ -157,8 +157,8 @@ public final class Schedule {
       if (n.op() == Ops.CONTIGUOUS || n.op() == Ops.COPY) points.add(n);
       if (n.op() == Ops.COPY && !isView(n.src(0))) points.add(n.src(0));
     }
-    // a reduction broadcast back over its axes is computed once, into a buffer
-    for (var n : nodes) if (n.op() == Ops.EXPAND) markReduces(n.src(0), points, Collections.newSetFromMap(new IdentityHashMap<>()));
+    // a reduction broadcast back over its axes (or read at gathered indices) is computed once, into a buffer
+    for (var n : nodes) if (n.op() == Ops.EXPAND || n.op() == Ops.GATHER) markReduces(n.src(0), points, Collections.newSetFromMap(new IdentityHashMap<>()));
     // an expanded value is computed once rather than per broadcast copy when it costs many ops (random numbers) or
     // combines several buffers (a gradient masked by an activation, read again for every weight of a conv)
     for (var n : nodes) {

@@ -10,6 +10,9 @@ public enum Ops {
   REDUCE_AXIS, CONTIGUOUS, COPY, DETACH,
   // the value of src 0 with its gradient to src 1.. given by a function (arg); src 0 passes no gradient
   CUSTOM_GRAD,
+  // src 0 read at the int index src 1 holds along axis arg, elsewhere at the output's own index (torch.gather);
+  // out-of-range indices read 0
+  GATHER,
   // unary
   EXP2, LOG2, SIN, SQRT, RECIPROCAL, NEG, TRUNC,
   // binary

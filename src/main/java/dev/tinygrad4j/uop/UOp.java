@@ -220,7 +220,7 @@ public final class UOp {
         for (int ax : ((ReduceArg) arg).axes()) s[ax] = 1;
         yield s;
       }
-      case WHERE -> src(1).shape();
+      case WHERE, GATHER -> src(1).shape();
       default -> src(0).shape();
     };
   }
