@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference values for tinygrad4j's nn layers and optimizers, computed by PyTorch 1.13 in float64.
 
-    /usr/bin/python3 scripts/gen_nn_reference.py    # writes src/test/resources/reference/nn.txt
+    /usr/bin/python3 scripts/gen_nn_reference.py    # writes core/src/test/resources/reference/nn.txt
 
 Inputs are float32-representable. Output format, one array per line:
     NAME SHAPE v0 v1 ...        (SHAPE 'd0,d1,...' or '_' for a scalar)
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "src", "test", "resources", "reference", "nn.txt")
+OUT = os.path.join(ROOT, "core", "src", "test", "resources", "reference", "nn.txt")
 torch.set_default_dtype(torch.float64)
 lines = []
 

@@ -3,7 +3,7 @@
 
 Run with the system interpreter that has PyTorch 1.13:
 
-    /usr/bin/python3 scripts/gen_reference.py                 # writes src/test/resources/reference/ops.txt
+    /usr/bin/python3 scripts/gen_reference.py                 # writes core/src/test/resources/reference/ops.txt
     /usr/bin/python3 scripts/gen_reference.py --java-map      # prints the Java op map lines
     /usr/bin/python3 scripts/gen_reference.py --check-java    # checks OpReferenceTest.java mirrors CASES
 
@@ -44,8 +44,8 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-OUT_PATH = os.path.join(ROOT, "src", "test", "resources", "reference", "ops.txt")
-JAVA_TEST = os.path.join(ROOT, "src", "test", "java", "dev", "tinygrad4j", "ops", "OpReferenceTest.java")
+OUT_PATH = os.path.join(ROOT, "core", "src", "test", "resources", "reference", "ops.txt")
+JAVA_TEST = os.path.join(ROOT, "core", "src", "test", "java", "dev", "tinygrad4j", "ops", "OpReferenceTest.java")
 
 FWD_ATOL, FWD_RTOL = 1e-6, 1e-3
 GRAD_ATOL, GRAD_RTOL = 1e-4, 1e-3

@@ -6,8 +6,8 @@ Run with the system interpreter that has PyTorch 1.13:
     /usr/bin/python3 scripts/gen_safetensors.py
 
 It writes
-    src/test/resources/safetensors/torch.safetensors   the tensors below
-    src/test/resources/safetensors/torch_expected.txt  their dtype, shape, values and raw element bits
+    core/src/test/resources/safetensors/torch.safetensors   the tensors below
+    core/src/test/resources/safetensors/torch_expected.txt  their dtype, shape, values and raw element bits
 
 The `safetensors` package is not installed on this machine, so the file is written here with struct and json,
 laid out as the reference writer lays it out: a compact JSON header with __metadata__ first, tensors ordered
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "src", "test", "resources", "safetensors")
+OUT = os.path.join(ROOT, "core", "src", "test", "resources", "safetensors")
 
 # the reference implementation's dtype enum order (its writer sorts by this, descending, then by name)
 ORDER = ["BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"]
