@@ -628,8 +628,12 @@ public final class Tensor {
   public Tensor max(int... axes) { return reduce("max", Ops.MAX, false, axes); }
   /** Max over one axis. */
   public Tensor max(int axis, boolean keepdim) { return reduce("max", Ops.MAX, keepdim, axis); }
+  /** Max over axes (all if none), keeping them as size 1 if keepdim. */
+  public Tensor max(boolean keepdim, int... axes) { return reduce("max", Ops.MAX, keepdim, axes); }
   /** Min of all elements. */
   public Tensor min() { return min(new int[0]); }
+  /** Min over axes (all if none), keeping them as size 1 if keepdim. */
+  public Tensor min(boolean keepdim, int... axes) { return flipOrder().max(keepdim, axes).flipOrder(); }
   /** Min over axes. */
   public Tensor min(int... axes) { return flipOrder().max(axes).flipOrder(); }
   /** Min over one axis. */

@@ -48,6 +48,9 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
   private static final String[] TYPE_NAMES = {"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64", "STRING",
       "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16"};
 
+  /** The tinygrad4j type of an ONNX data type code, or null if it has none (strings, complex, 8-bit floats). */
+  public static DType dtypeOf(long code) { return code >= 0 && code < DTYPES.length ? DTYPES[(int) code] : null; }
+
   /** The ONNX name of a data type code. */
   static String typeName(long code) { return code >= 0 && code < TYPE_NAMES.length ? TYPE_NAMES[(int) code] : "type " + code; }
 
@@ -91,6 +94,9 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
     if (graph == null) throw new OnnxException(what + ": not an ONNX model (no graph)");
     return new OnnxModel(ir, opsets, graph);
   }
+
+  /** Parses a serialized TensorProto (as the ONNX test data stores inputs and outputs); no external data. */
+  public static TensorData readTensor(byte[] bytes, String what) { return tensor(new Protobuf(bytes, what), null); }
 
   static Graph graph(Protobuf p, Path dir) {
     String name = "";
