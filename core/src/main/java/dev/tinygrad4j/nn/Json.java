@@ -5,13 +5,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 
 /**
- * The little JSON that safetensors headers need: {@link #parse} reads a document into plain Java values
- * (LinkedHashMap for objects, ArrayList for arrays, String, Long, BigInteger for integers beyond long, Double,
- * Boolean, and null), {@link #quote} writes a string. Input is untrusted: every problem is an
+ * The little JSON that safetensors headers and tokenizer files (tokenizer.json) need: {@link #parse} reads a document
+ * into plain Java values (LinkedHashMap for objects, ArrayList for arrays, String, Long, BigInteger for integers
+ * beyond long, Double, Boolean, and null), {@link #quote} writes a string. Input is untrusted: every problem is an
  * IllegalArgumentException naming the position, duplicate object keys are rejected, and nesting is limited so a
  * deep document cannot overflow the stack.
  */
-final class Json {
+public final class Json {
   static final int MAX_DEPTH = 64;
 
   private final String s;
@@ -20,7 +20,7 @@ final class Json {
   private Json(String s) { this.s = s; }
 
   /** Parses a whole document (surrounding whitespace allowed). */
-  static Object parse(String text) {
+  public static Object parse(String text) {
     var p = new Json(text);
     p.skipSpace();
     var v = p.value(0);
@@ -30,7 +30,7 @@ final class Json {
   }
 
   /** The JSON string literal for s, escaped the way serde_json writes it (non-ASCII stays as it is). */
-  static String quote(String s) {
+  public static String quote(String s) {
     var b = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
