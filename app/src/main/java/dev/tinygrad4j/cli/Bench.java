@@ -42,7 +42,8 @@ final class Bench {
       case "matmul" -> matmul();
       case "ops" -> ops();
       case "mnist" -> MnistCommand.bench();
-      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops, mnist)");
+      case "minilm" -> minilm();
+      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops, mnist, minilm)");
     }
   }
 
@@ -164,6 +165,62 @@ final class Bench {
       double s = timeOn(d, new float[][]{a}, new int[][]{{n}}, t -> t[0].sum());
       double soft = timeOn(d, new float[][]{sm}, new int[][]{{4096, 4096}}, t -> t[0].softmax(1));
       System.out.printf("%-10s %12.1f %10.2f %12.1f %10.2f %14.1f%n", d, bytes / e / 1e9, loop / e, sumBytes / s / 1e9, loopSum / s, soft * 1e3);
+    }
+  }
+
+  /**
+   * all-MiniLM-L6-v2's forward pass (last_hidden_state) at batch 1 and 32, sequence 128, per device next to ONNX
+   * Runtime in this process with as many threads: sentences per second and the latency ratio.
+   */
+  private static void minilm() {
+    var bytes = dev.tinygrad4j.onnx.SentenceEmbedder.resource(dev.tinygrad4j.onnx.SentenceEmbedder.MINILM_MODEL);
+    var model = dev.tinygrad4j.onnx.OnnxModel.parse(bytes, null, "all-MiniLM-L6-v2");
+    var tok = dev.tinygrad4j.onnx.WordPiece.fromJson(new String(dev.tinygrad4j.onnx.SentenceEmbedder.resource(
+        dev.tinygrad4j.onnx.SentenceEmbedder.MINILM_TOKENIZER), java.nio.charset.StandardCharsets.UTF_8));
+    int threads = dev.tinygrad4j.runtime.Threads.count();
+    System.out.printf("all-MiniLM-L6-v2 forward, sequence 128: ms per batch (median of %d after warm-up) and sentences/s; ONNX Runtime 1.22 with %d threads%n", RUNS, threads);
+    System.out.printf("%-6s %-12s %10s %12s %10s%n", "batch", "runtime", "ms", "sentences/s", "vs ORT");
+    try (var env = ai.onnxruntime.OrtEnvironment.getEnvironment(); var opts = new ai.onnxruntime.OrtSession.SessionOptions()) {
+      opts.setIntraOpNumThreads(threads);
+      try (var ort = env.createSession(bytes, opts)) {
+        for (int batch : new int[]{1, 32}) {
+          var b = tok.encode(OnnxCommand.benchSentences(batch), 128, true);
+          var flat = new long[3][batch * 128];
+          long[][][] src = {b.inputIds(), b.attentionMask(), b.tokenTypeIds()};
+          for (int k = 0; k < 3; k++) for (int i = 0; i < batch; i++) System.arraycopy(src[k][i], 0, flat[k], i * 128, 128);
+          double base = median(() -> {
+            var names = new String[]{"input_ids", "attention_mask", "token_type_ids"};
+            var in = new java.util.HashMap<String, ai.onnxruntime.OnnxTensor>();
+            try {
+              for (int k = 0; k < 3; k++) in.put(names[k], ai.onnxruntime.OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(flat[k]), new long[]{batch, 128}));
+              long t0 = System.nanoTime();
+              try (var r = ort.run(in)) { if (r.size() == 0) throw new IllegalStateException("no output"); }
+              return (System.nanoTime() - t0) / 1e9;
+            } catch (ai.onnxruntime.OrtException e) {
+              throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
+            } finally {
+              in.values().forEach(ai.onnxruntime.OnnxTensor::close);
+            }
+          });
+          System.out.printf("%-6d %-12s %10.1f %12.1f %10s%n", batch, "ONNX Runtime", base * 1e3, batch / base, "1.00");
+          for (var d : devices()) {
+            Flags.set("DEV", d);
+            try {
+              var emb = new dev.tinygrad4j.onnx.SentenceEmbedder(model, tok, 128);
+              double t = median(() -> {
+                long t0 = System.nanoTime();
+                emb.hidden(b).realize();
+                return (System.nanoTime() - t0) / 1e9;
+              });
+              System.out.printf("%-6d %-12s %10.1f %12.1f %10.2f%n", batch, d, t * 1e3, batch / t, t / base);
+            } finally {
+              Flags.set("DEV", null);
+            }
+          }
+        }
+      }
+    } catch (ai.onnxruntime.OrtException e) {
+      throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
     }
   }
 }

@@ -2,7 +2,7 @@ package dev.tinygrad4j.cli;
 
 import dev.tinygrad4j.runtime.Devices;
 
-/** The command line: {@code tinygrad4j info}, {@code tinygrad4j bench matmul|ops}. */
+/** The command line: {@code tinygrad4j mnist|onnx|embed|info|bench}. */
 public final class Main {
   private Main() {}
 
@@ -11,7 +11,7 @@ public final class Main {
     var cmd = args.length == 0 ? "info" : args[0];
     try {
       dispatch(cmd, args);
-    } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+    } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException | dev.tinygrad4j.onnx.OnnxException e) {
       System.err.println("tinygrad4j " + cmd + ": " + e.getMessage());
       System.exit(1);
     }
@@ -22,6 +22,8 @@ public final class Main {
       case "info" -> info();
       case "bench" -> Bench.run(args.length > 1 ? args[1] : "matmul");
       case "mnist" -> MnistCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+      case "onnx" -> OnnxCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+      case "embed" -> OnnxCommand.embed(java.util.Arrays.copyOfRange(args, 1, args.length));
       case "-h", "--help", "help" -> usage();
       default -> {
         System.err.println("unknown command '" + cmd + "'");
@@ -35,10 +37,15 @@ public final class Main {
     System.out.println("usage: tinygrad4j <command>\n"
         + "  " + MnistCommand.USAGE + "\n"
         + "                  train the beautiful_mnist CNN: progress bar, test accuracy, PNG plot (the main job)\n"
+        + "  " + OnnxCommand.USAGE + "\n"
+        + "                  run an ONNX model on .npy inputs: output shapes and first values, .npy files with --out\n"
+        + "  " + OnnxCommand.EMBED_USAGE + "\n"
+        + "                  the all-MiniLM-L6-v2 sentence embedding (384 values, mean-pooled, L2-normalized)\n"
         + "  info            version, devices available here, default device\n"
         + "  bench matmul    fp32 matmul GFLOPS per device against OpenBLAS, N = 256..2048\n"
         + "  bench ops       elementwise, reduction and softmax speed per device against a plain Java loop\n"
-        + "  bench mnist     seconds per MNIST CNN training step (batch 512) per device against PyTorch");
+        + "  bench mnist     seconds per MNIST CNN training step (batch 512) per device against PyTorch\n"
+        + "  bench minilm    all-MiniLM-L6-v2 sentences/s at batch 1 and 32 (sequence 128) per device against ONNX Runtime");
   }
 
   private static void info() {
