@@ -221,6 +221,7 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
     long code = 0;
     int[] raw = null;
     var values = new ArrayList<Long>(); // int32_data, int64_data, uint64_data, float/double bits
+    int valuesField = 0; // the field number values came from
     var external = new LinkedHashMap<String, String>();
     boolean isExternal = false;
     while (p.next()) {
@@ -229,9 +230,16 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
         case 2 -> code = p.expect(Protobuf.VARINT).varint();
         case 8 -> name = p.expect(Protobuf.LEN).string();
         case 9 -> raw = p.expect(Protobuf.LEN).span();
-        case 4 -> p.floats(b -> values.add((long) b));
-        case 5, 7, 11 -> p.longs(values::add);
-        case 10 -> p.doubles(values::add);
+        case 4, 5, 7, 10, 11 -> {
+          if (valuesField != 0 && valuesField != p.field())
+            throw p.corrupt("tensor '" + name + "' has values in both " + valuesFieldName(valuesField) + " and " + valuesFieldName(p.field()));
+          valuesField = p.field();
+          switch (valuesField) {
+            case 4 -> p.floats(b -> values.add((long) b));
+            case 10 -> p.doubles(values::add);
+            default -> p.longs(values::add);
+          }
+        }
         case 6 -> throw p.corrupt("tensor '" + name + "' holds strings, which tinygrad4j does not support");
         case 13 -> {
           var e = p.expect(Protobuf.LEN).message("external_data");
@@ -249,6 +257,15 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
     }
     var dt = code >= 0 && code < DTYPES.length ? DTYPES[(int) code] : null;
     if (dt == null) throw p.corrupt("tensor '" + name + "' has element type " + typeName(code) + ", which tinygrad4j does not support");
+    int expectedField = switch (dt) {
+      case FLOAT32 -> 4;
+      case FLOAT64 -> 10;
+      case INT64 -> 7;
+      case UINT32, UINT64 -> 11;
+      default -> 5; // int32_data: INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16 and BFLOAT16 (as bits)
+    };
+    if (valuesField != 0 && raw == null && !isExternal && valuesField != expectedField)
+      throw p.corrupt("tensor '" + name + "' of type " + typeName(code) + " has its values in " + valuesFieldName(valuesField) + ", not " + valuesFieldName(expectedField));
     var shape = new int[dims.size()];
     long count = 1;
     for (int k = 0; k < shape.length; k++) {
@@ -281,11 +298,23 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
     return new TensorData(name, dt, shape, bytes);
   }
 
-  /** Reads external data: the location must be a relative path inside dir; offset and length must lie in the file. */
+  private static String valuesFieldName(int field) {
+    return switch (field) { case 4 -> "float_data"; case 5 -> "int32_data"; case 7 -> "int64_data"; case 10 -> "double_data"; default -> "uint64_data"; };
+  }
+
+  /**
+   * Reads external data: the location must be a relative path inside dir (symbolic links included); offset and
+   * length must lie in the file.
+   */
   private static MemorySegment externalData(String name, Map<String, String> info, long nbytes, Path dir) {
     var location = info.get("location");
     if (location == null || dir == null) throw new OnnxException("tensor '" + name + "': external data without a location or model folder");
-    var rel = Path.of(location);
+    Path rel;
+    try {
+      rel = Path.of(location);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new OnnxException("tensor '" + name + "': external data location '" + location + "' is not a valid path: " + e.getMessage());
+    }
     var file = dir.resolve(rel).normalize();
     if (rel.isAbsolute() || !file.startsWith(dir.normalize()) || location.contains(".."))
       throw new OnnxException("tensor '" + name + "': external data location '" + location + "' is outside the model's folder");
@@ -297,6 +326,12 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
       throw new OnnxException("tensor '" + name + "': bad external data offset/length " + info);
     }
     if (length != nbytes) throw new OnnxException("tensor '" + name + "': external data length " + length + " but its shape needs " + nbytes + " bytes");
+    try {
+      if (!file.toRealPath().startsWith(dir.toRealPath()))
+        throw new OnnxException("tensor '" + name + "': external data location '" + location + "' is outside the model's folder (through a symbolic link)");
+    } catch (IOException e) {
+      throw new OnnxException("tensor '" + name + "': cannot read external data " + file + ": " + e, e);
+    }
     try (var ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       if (offset < 0 || offset > size || size - offset < length)

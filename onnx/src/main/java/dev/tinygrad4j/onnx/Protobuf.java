@@ -7,20 +7,24 @@ package dev.tinygrad4j.onnx;
  */
 final class Protobuf {
   static final int VARINT = 0, FIXED64 = 1, LEN = 2, FIXED32 = 5;
+  /** How deep messages may nest (as protobuf's own parsers allow): deeper input is corrupt, not a stack overflow. */
+  static final int MAX_DEPTH = 100;
 
   private final byte[] buf;
   private final String what;
   private int pos;
   private final int end;
+  private final int depth;
   private int tag;
 
-  Protobuf(byte[] buf, String what) { this(buf, 0, buf.length, what); }
+  Protobuf(byte[] buf, String what) { this(buf, 0, buf.length, what, 0); }
 
-  private Protobuf(byte[] buf, int pos, int end, String what) {
+  private Protobuf(byte[] buf, int pos, int end, String what, int depth) {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
     this.what = what;
+    this.depth = depth;
   }
 
   /** Advances to the next field; false at the end of the message. */
@@ -79,8 +83,9 @@ final class Protobuf {
 
   /** A reader over an embedded message. */
   Protobuf message(String name) {
+    if (depth >= MAX_DEPTH) throw corrupt(name + " nested more than " + MAX_DEPTH + " messages deep");
     var s = span();
-    return new Protobuf(buf, s[0], s[0] + s[1], what + "/" + name);
+    return new Protobuf(buf, s[0], s[0] + s[1], what + "/" + name, depth + 1);
   }
 
   /** The underlying bytes (for raw tensor data read in place). */
@@ -102,7 +107,7 @@ final class Protobuf {
     if (wire() == VARINT) { out.accept(varint()); return; }
     if (wire() != LEN) throw corrupt("field " + field() + " should hold integers, has wire type " + wire());
     var s = span();
-    var packed = new Protobuf(buf, s[0], s[0] + s[1], what);
+    var packed = new Protobuf(buf, s[0], s[0] + s[1], what, depth);
     while (packed.pos < packed.end) out.accept(packed.varint());
   }
 
@@ -112,7 +117,7 @@ final class Protobuf {
     if (wire() != LEN) throw corrupt("field " + field() + " should hold floats, has wire type " + wire());
     var s = span();
     if (s[1] % 4 != 0) throw corrupt("packed floats of " + s[1] + " bytes");
-    var packed = new Protobuf(buf, s[0], s[0] + s[1], what);
+    var packed = new Protobuf(buf, s[0], s[0] + s[1], what, depth);
     while (packed.pos < packed.end) bits.accept(packed.fixed32());
   }
 
@@ -122,7 +127,7 @@ final class Protobuf {
     if (wire() != LEN) throw corrupt("field " + field() + " should hold doubles, has wire type " + wire());
     var s = span();
     if (s[1] % 8 != 0) throw corrupt("packed doubles of " + s[1] + " bytes");
-    var packed = new Protobuf(buf, s[0], s[0] + s[1], what);
+    var packed = new Protobuf(buf, s[0], s[0] + s[1], what, depth);
     while (packed.pos < packed.end) bits.accept(packed.fixed64());
   }
 
