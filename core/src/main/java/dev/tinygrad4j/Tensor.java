@@ -352,6 +352,8 @@ public final class Tensor {
     return new Tensor[]{a.cast(dt).broadcastTo(out), b.cast(dt).broadcastTo(out)};
   }
 
+  private static int[] broadcastShape(String op, Tensor a, Tensor b) { return broadcast(op, a, b)[0].shape(); }
+
   private Tensor broadcastTo(int[] shape) {
     var s = uop.shape();
     var padded = new int[shape.length];
@@ -452,8 +454,12 @@ public final class Tensor {
   public Tensor where(double a, double b) { return where(scalar(a).cast(DType.FLOAT32), b); }
   private Tensor ne0() { return alu(Ops.CMPNE, scalar(0)); }
 
-  /** this ** o (negative bases need integer exponents). */
+  /** this ** o (negative bases need integer exponents); a constant exponent takes pow(double)'s shortcuts. */
   public Tensor pow(Tensor o) {
+    var c = o.uop;
+    while (c.op().isMovement() || c.op() == Ops.CAST) c = c.src(0);
+    if (c.isConst() && o.numel() <= numel() && broadcastShape("pow", this, o).length == ndim() && shortcut(c.asDouble()) != null)
+      return shortcut(c.asDouble()).cast(DType.promote(dtype(), o.dtype()));
     var ab = broadcast("pow", this.floats(), o.floats());
     var x0 = ab[0]; var y = ab[1];
     var zero = x0.eq(0);
@@ -470,13 +476,18 @@ public final class Tensor {
   }
   /** this ** v. */
   public Tensor pow(double v) {
+    var s = shortcut(v);
+    return s != null ? s : pow(scalar(v));
+  }
+
+  private Tensor shortcut(double v) {
     if (v == 0) return mul(0).add(1);
     if (v == 1) return this;
     if (v == 2) return square();
     if (v == 3) return square().mul(this);
     if (v == 0.5) return sqrt();
     if (v == -1) return reciprocal();
-    return pow(scalar(v));
+    return null;
   }
 
   // ================================================================ unary
@@ -866,6 +877,19 @@ public final class Tensor {
         + " are not aligned (" + k + " != " + kb + ")");
     Tensor out;
     int n = b.shape()[b.ndim() - 1];
+    if (a.ndim() > 2 && b.ndim() == 2) { // batch dims of a against one matrix: one matrix of all their rows
+      var as = a.shape();
+      var lead = Arrays.copyOf(as, as.length - 1);
+      var flat = a.reshape((int) UOp.prod(lead), k).matmul(b);
+      var s = Arrays.copyOf(lead, as.length);
+      s[as.length - 1] = n;
+      out = flat.reshape(s);
+      if (ndim() == 1) out = out.squeeze(-2);
+      return o.ndim() == 1 ? out.squeeze(-1) : out;
+    }
+    long m = a.shape()[a.ndim() - 2];
+    if (b.ndim() > 2 && b.uop.op() == Ops.PERMUTE && ((List<?>) b.uop.arg()).getLast() instanceof Integer last && last != b.ndim() - 1 && m >= 16)
+      b = b.contiguous(); // a transposed batch of matrices (attention's keys): rows contiguous again, so the tile reads them in order
     if (b.ndim() == 2 && n % PANEL == 0 && n >= 2 * PANEL && k >= 128)
       b = b.reshape(k, n / PANEL, PANEL).permute(1, 0, 2).contiguous().permute(1, 0, 2).reshape(k, n); // see PANEL
     try {

@@ -169,10 +169,14 @@ public final class Optimizer {
     var opts = new ArrayList<Opt>();
     var cur = ast;
     var loops = loops(ast);
-    if (!reduces(ast).isEmpty() && loops.size() >= 2) {
+    // a register tile pays when some reduced load does not depend on the tile's wide dim, so each value it loads
+    // serves a whole tile row (a matmul's left operand); a reduction along rows (layer norm) has none
+    var wide = loops.isEmpty() ? null : loops.get(contiguousAxis(ast, loops));
+    boolean reuse = wide != null && ast.toposort().stream().anyMatch(u -> u.op() == Ops.LOAD && !u.src(1).allNodes().contains(wide)
+        && u.src(1).allNodes().stream().anyMatch(n -> n.op() == Ops.RANGE && n.axisType() == AxisType.REDUCE));
+    if (!reduces(ast).isEmpty() && loops.size() >= 2 && reuse) {
       // register tile (8x32 measured best here, 16 vector registers of 16 lanes): the dim loads read contiguously goes wide; deep is a dim that
       // load does not depend on, so each vector it loads serves the whole tile column (matmul: rows of A; conv: out channels)
-      var wide = loops.get(contiguousAxis(ast, loops));
       var wideLoad = ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && strideOne(u.src(1), wide)).findFirst();
       UOp deep = null;
       for (var r : loops.reversed()) {

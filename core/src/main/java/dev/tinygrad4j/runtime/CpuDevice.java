@@ -59,7 +59,7 @@ public final class CpuDevice implements Device {
   @Override public int threads() { return Threads.count(); }
 
   // freed blocks are kept for reuse (up to CACHED_MAX bytes): fresh memory costs page faults on first touch
-  private static final long CACHED_MAX = 1L << 30;
+  private static final long CACHED_MAX = 4L << 30;
   private final java.util.Map<Long, java.util.ArrayDeque<MemorySegment>> cached = new java.util.HashMap<>();
   private long cachedBytes;
 

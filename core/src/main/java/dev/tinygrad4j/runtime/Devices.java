@@ -14,6 +14,7 @@ public final class Devices {
   // fastest first: the default is the first one that is available
   private static final Map<String, Supplier<Device>> KNOWN = new LinkedHashMap<>();
   private static final Map<String, Device> OPEN = new LinkedHashMap<>();
+  private static final Map<String, RuntimeException> FAILED = new LinkedHashMap<>(); // opened once, failed: not retried
   static {
     KNOWN.put("CPU", CpuDevice::new);
     KNOWN.put("JVM", JvmDevice::new);
@@ -35,7 +36,11 @@ public final class Devices {
   /** The device named by DEV, else the fastest available one. */
   public static String defaultName() {
     var dev = Flags.get("DEV");
-    return dev != null && !dev.isBlank() ? canonical(dev) : available().getFirst();
+    if (dev != null && !dev.isBlank()) return canonical(dev);
+    for (var n : KNOWN.keySet()) {
+      try { get(n); return n; } catch (RuntimeException e) { /* the next one */ }
+    }
+    throw new IllegalStateException("no device can run here: " + FAILED);
   }
 
   /** The device with this name (case-insensitive; "CPU:0"-style suffixes are ignored). */
@@ -45,7 +50,13 @@ public final class Devices {
     if (d != null) return d;
     var s = KNOWN.get(n);
     if (s == null) throw new IllegalArgumentException("unknown device '" + name + "'; known devices: " + known());
-    d = s.get();
+    if (FAILED.containsKey(n)) throw FAILED.get(n);
+    try {
+      d = s.get();
+    } catch (RuntimeException e) {
+      FAILED.put(n, e);
+      throw e;
+    }
     OPEN.put(n, d);
     return d;
   }

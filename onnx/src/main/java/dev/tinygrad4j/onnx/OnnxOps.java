@@ -207,9 +207,9 @@ final class OnnxOps {
     return x.lt(0).where(r.neg(), r);
   }
 
-  /** erf (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7), computed in float64. */
+  /** erf (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7; float64 inputs computed in float64). */
   private static Tensor erf(Tensor x0) {
-    var x = x0.cast(DType.FLOAT64);
+    var x = x0.dtype() == DType.FLOAT64 ? x0 : x0.cast(DType.FLOAT32);
     var a = x.abs();
     var t = a.mul(0.3275911).add(1).reciprocal();
     var poly = t.mul(1.061405429).sub(1.453152027).mul(t).add(1.421413741).mul(t).sub(0.284496736).mul(t).add(0.254829592).mul(t);

@@ -54,6 +54,8 @@ public final class OnnxRunner {
 
   /** A Tensor holding an ONNX tensor's values (on the default device). */
   public Tensor tensor(TensorData t) {
+    if (t.dtype().isFloat() && t.bytes().byteSize() == t.dtype().itemsize()) // one value: a constant the graph can fold (x^2, x·0.5)
+      return Tensor.full(Tensor.fromBytes(t.bytes(), t.dtype()).item(), t.shape()).cast(t.dtype());
     var out = Tensor.fromBytes(t.bytes(), t.dtype(), t.shape());
     if (!t.dtype().isFloat() && t.bytes().byteSize() <= 8 * 64) known.put(out, longs(t.bytes(), t.dtype()));
     return out;
@@ -86,9 +88,9 @@ public final class OnnxRunner {
         outs = OnnxOps.OPS.get(node.opType()).apply(new OnnxOps.Ctx(node, ins, opset, this));
       } catch (OnnxException e) {
         throw e.getMessage().startsWith(node.describe()) ? e : new OnnxException(node.describe() + ": " + e.getMessage(), e);
-      } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IndexOutOfBoundsException e) {
+      } catch (RuntimeException e) { // a shape that does not fit, a required input left out (null), a bad attribute
         throw new OnnxException(node.describe() + " with inputs " + ins.stream().map(t -> t == null ? "-" : t.dtype() + Arrays.toString(t.shape())).toList()
-            + ": " + e.getMessage(), e);
+            + ": " + (e instanceof NullPointerException || e instanceof java.util.NoSuchElementException ? "a required input is missing" : e.getMessage()), e);
       }
       for (int i = 0; i < node.outputs().size(); i++) {
         if (node.outputs().get(i).isEmpty()) continue;
