@@ -662,7 +662,7 @@ public final class Tensor {
   /** Softmax over an axis. */
   public Tensor softmax(int axis) {
     var x = floats();
-    var e = x.sub(x.max(axis, true).detach()).exp();
+    var e = x.sub(x.max(axis, true).detach()).exp().contiguous(); // exp once, read by the sum and the division
     return e.div(e.sum(axis, true));
   }
   /** log(softmax) over an axis, computed stably. */
@@ -888,8 +888,14 @@ public final class Tensor {
       return o.ndim() == 1 ? out.squeeze(-1) : out;
     }
     long m = a.shape()[a.ndim() - 2];
-    if (b.ndim() > 2 && b.uop.op() == Ops.PERMUTE && ((List<?>) b.uop.arg()).getLast() instanceof Integer last && last != b.ndim() - 1 && m >= 16)
-      b = b.contiguous(); // a transposed batch of matrices (attention's keys): rows contiguous again, so the tile reads them in order
+    if (b.ndim() > 2 && b.uop.op() == Ops.PERMUTE && ((List<?>) b.uop.arg()).getLast() instanceof Integer last && last != b.ndim() - 1 && m >= 16) {
+      // a transposed batch of matrices (attention's keys): copied with rows contiguous again, so the tile reads them
+      // in order; what the views look at is computed first in its own layout (a projection stays a plain matmul)
+      var base = b.uop;
+      while (base.op().isMovement()) base = base.src(0);
+      var views = base.op() == Ops.BUFFER || base.op() == Ops.CONST ? b.uop : b.uop.substitute(java.util.Map.of(base, UOp.of(Ops.CONTIGUOUS, base.dtype(), null, base)));
+      b = b.derive(views).contiguous();
+    }
     if (b.ndim() == 2 && n % PANEL == 0 && n >= 2 * PANEL && k >= 128)
       b = b.reshape(k, n / PANEL, PANEL).permute(1, 0, 2).contiguous().permute(1, 0, 2).reshape(k, n); // see PANEL
     try {

@@ -70,6 +70,16 @@ public class CStyle {
           return x >= 9223372036854775808.0 ? (unsigned long long)f2ll(x - 9223372036854775808.0) + 0x8000000000000000ULL : (unsigned long long)f2ll(x); }
         static inline float maxf(float a, float b) { return a != a ? a : b != b ? b : a > b ? a : b > a ? b : signbit(a) ? b : a; }
         static inline double maxd(double a, double b) { return a != a ? a : b != b ? b : a > b ? a : b > a ? b : signbit(a) ? b : a; }
+        static inline float exp2v(float x) { /* 2^x within 1 ulp, branch-free so loops over it vectorize (libm's exp2f does not) */
+          float xc = x < -150.0f ? -150.0f : x; xc = xc > 128.0f ? 128.0f : xc;
+          float t = xc + 12582912.0f, n = t - 12582912.0f, f = xc - n; /* 1.5*2^23: t's low mantissa bits hold round(xc) */
+          int ti; memcpy(&ti, &t, 4);
+          int k = ti - 0x4B400000, a = k >> 1, b = k - a, ia = (a + 127) << 23, ib = (b + 127) << 23;
+          float p = 1.535336188319500e-4f; /* Cephes exp2f's polynomial on [-0.5, 0.5] */
+          p = p * f + 1.339887440266574e-3f; p = p * f + 9.618437357674640e-3f; p = p * f + 5.550332471162809e-2f;
+          p = p * f + 2.402264791363012e-1f; p = p * f + 6.931472028550421e-1f; p = p * f + 1.0f;
+          float sa, sb; memcpy(&sa, &ia, 4); memcpy(&sb, &ib, 4); /* 2^k in two halves: k may be -150 or 128 */
+          return x != x ? x : p * sa * sb; }
         static inline float b2f(unsigned short b) { unsigned int u = (unsigned int)b << 16; float f; memcpy(&f, &u, 4); return f; }
         static inline unsigned short f2b(float f) { unsigned int u; memcpy(&u, &f, 4);
           return f != f ? (unsigned short)((u >> 16) | 0x40) : (unsigned short)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
@@ -131,6 +141,8 @@ public class CStyle {
   protected String mathSuffix(DType dt) { return dt == DType.FLOAT32 || dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "f" : ""; }
   /** The suffix of 64-bit integer literals. */
   protected String longSuffix() { return "LL"; }
+  /** 2^x (C: exp2v for float types, a vectorizable polynomial; GPUs have their own). */
+  protected String exp2(DType dt, String x) { return (dt == DType.FLOAT64 ? "exp2(" : "exp2v(") + x + ")"; }
   /** The bits of v (of type from) read as type to. */
   protected String bitcast(DType from, DType to, String v) {
     return "((union { " + valueType(from) + " a; " + valueType(to) + " b; }){ .a = " + v + " }).b";
@@ -362,7 +374,7 @@ public class CStyle {
         case SHR -> "(" + s.get(0) + " >> " + s.get(1) + ")";
         case MULACC -> dt.isFloat() ? "fma" + f + "(" + s.get(0) + ", " + s.get(1) + ", " + s.get(2) + ")" : "(" + s.get(0) + " * " + s.get(1) + " + " + s.get(2) + ")";
         case NEG -> "(-" + s.get(0) + ")";
-        case EXP2 -> "exp2" + f + "(" + s.get(0) + ")";
+        case EXP2 -> exp2(dt, s.get(0));
         case LOG2 -> "log2" + f + "(" + s.get(0) + ")";
         case SIN -> "sin" + f + "(" + s.get(0) + ")";
         case SQRT -> "sqrt" + f + "(" + s.get(0) + ")";

@@ -26,6 +26,14 @@ public final class Buffer {
 
   private static synchronized void reclaim(long bytes) {
     if (LIVE_BYTES.get() + bytes <= collectAt) return;
+    collect();
+  }
+
+  /**
+   * Collects unreachable buffers now and waits (briefly) until the cleaner has returned their memory; a device
+   * calls it when fresh memory would otherwise come from the OS.
+   */
+  public static synchronized void collect() {
     long before = LIVE_BYTES.get();
     System.gc();
     try { // the cleaner frees on its own thread: wait (briefly) until it has started and then stopped returning memory

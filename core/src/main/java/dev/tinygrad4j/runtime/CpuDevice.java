@@ -63,14 +63,24 @@ public final class CpuDevice implements Device {
   private final java.util.Map<Long, java.util.ArrayDeque<MemorySegment>> cached = new java.util.HashMap<>();
   private long cachedBytes;
 
+  private long allocatedSinceCollect; // bytes handed out since this device last asked for a collection
+
   @Override public Object alloc(DType dtype, long size) {
     long bytes = Math.max(64, (size * dtype.itemsize() + 63) / 64 * 64);
-    synchronized (cached) {
-      var reuse = cached.getOrDefault(bytes, new java.util.ArrayDeque<>()).poll();
-      if (reuse != null) {
-        cachedBytes -= bytes;
-        return new Native(reuse.reinterpret(size * dtype.itemsize()));
+    for (int attempt = 0; ; attempt++) {
+      synchronized (cached) {
+        allocatedSinceCollect += bytes;
+        var reuse = cached.getOrDefault(bytes, new java.util.ArrayDeque<>()).poll();
+        if (reuse != null) {
+          cachedBytes -= bytes;
+          return new Native(reuse.reinterpret(size * dtype.itemsize()));
+        }
+        // a large block not in the cache: unreachable buffers of the same size (the last run of the same model)
+        // are likely waiting for a collection; fresh memory costs a page fault per 4 KB on first touch
+        if (attempt > 0 || bytes < 1 << 20 || allocatedSinceCollect < 256L << 20) break;
+        allocatedSinceCollect = 0;
       }
+      Buffer.collect();
     }
     MemorySegment p;
     try {
