@@ -213,6 +213,8 @@ final class Bench {
                 return (System.nanoTime() - t0) / 1e9;
               });
               System.out.printf("%-6d %-12s %10.1f %12.1f %10.2f%n", batch, d, t * 1e3, batch / t, t / base);
+            } catch (OutOfMemoryError | RuntimeException e) { // one device failing leaves the others measured
+              System.out.printf("%-6d %-12s failed: %s%n", batch, d, e);
             } finally {
               Flags.set("DEV", null);
             }

@@ -11,7 +11,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +26,11 @@ public final class OnnxRunner {
   private final OnnxModel model;
   private final int opset;
   private final Map<String, Tensor> initializers = new LinkedHashMap<>();
-  /** Host values of integer tensors known without running anything (initializers, constants, shapes). */
-  final Map<Tensor, long[]> known = new IdentityHashMap<>();
+  /**
+   * Host values of integer tensors known without running anything (initializers, constants, shapes); weak, so the
+   * shape tensors of finished runs go (Tensor compares by identity).
+   */
+  final Map<Tensor, long[]> known = new java.util.WeakHashMap<>();
 
   /** Prepares a model; throws an OnnxException listing every op it uses that tinygrad4j cannot run. */
   public OnnxRunner(OnnxModel model) {
