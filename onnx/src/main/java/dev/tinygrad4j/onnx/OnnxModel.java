@@ -283,23 +283,29 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
       bytes = MemorySegment.ofArray(java.util.Arrays.copyOfRange(p.buffer(), raw[0], raw[0] + raw[1]));
     } else {
       if (values.size() != count) throw p.corrupt("tensor '" + name + "' of shape " + dims + " has " + values.size() + " values");
-      bytes = MemorySegment.ofArray(new byte[(int) nbytes]);
-      var le = ByteOrder.LITTLE_ENDIAN;
-      for (int k = 0; k < count; k++) {
-        long v = values.get(k);
-        switch (dt.itemsize()) {
-          case 1 -> bytes.set(ValueLayout.JAVA_BYTE, k, (byte) v);
-          case 2 -> bytes.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le), 2L * k, (short) v);
-          case 4 -> bytes.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(le), 4L * k, (int) v);
-          default -> bytes.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(le), 8L * k, v);
-        }
-      }
+      bytes = littleEndian(values.stream().mapToLong(Long::longValue).toArray(), dt);
     }
     return new TensorData(name, dt, shape, bytes);
   }
 
   private static String valuesFieldName(int field) {
     return switch (field) { case 4 -> "float_data"; case 5 -> "int32_data"; case 7 -> "int64_data"; case 10 -> "double_data"; default -> "uint64_data"; };
+  }
+
+  /** Values (for floats, their bit patterns) as little-endian elements of dt. */
+  static MemorySegment littleEndian(long[] values, DType dt) {
+    var bytes = MemorySegment.ofArray(new byte[values.length * dt.itemsize()]);
+    var le = ByteOrder.LITTLE_ENDIAN;
+    for (int k = 0; k < values.length; k++) {
+      long v = values[k];
+      switch (dt.itemsize()) {
+        case 1 -> bytes.set(ValueLayout.JAVA_BYTE, k, (byte) v);
+        case 2 -> bytes.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le), 2L * k, (short) v);
+        case 4 -> bytes.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(le), 4L * k, (int) v);
+        default -> bytes.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(le), 8L * k, v);
+      }
+    }
+    return bytes;
   }
 
   /**

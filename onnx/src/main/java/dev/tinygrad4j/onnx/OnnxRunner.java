@@ -148,16 +148,7 @@ public final class OnnxRunner {
 
   /** An int64 (or other integer type) tensor of known values. */
   Tensor hostTensor(long[] v, DType dt, int... shape) {
-    var seg = MemorySegment.ofArray(new byte[v.length * dt.itemsize()]);
-    var le = ByteOrder.LITTLE_ENDIAN;
-    for (int i = 0; i < v.length; i++) {
-      switch (dt.itemsize()) {
-        case 1 -> seg.set(ValueLayout.JAVA_BYTE, i, (byte) v[i]);
-        case 2 -> seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le), 2L * i, (short) v[i]);
-        case 4 -> seg.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(le), 4L * i, (int) v[i]);
-        default -> seg.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(le), 8L * i, v[i]);
-      }
-    }
+    var seg = OnnxModel.littleEndian(v, dt);
     var t = Tensor.fromBytes(seg, dt, shape);
     known.put(t, v);
     return t;
