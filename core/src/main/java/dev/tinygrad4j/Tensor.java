@@ -896,7 +896,7 @@ public final class Tensor {
       var views = base.op() == Ops.BUFFER || base.op() == Ops.CONST ? b.uop : b.uop.substitute(java.util.Map.of(base, UOp.of(Ops.CONTIGUOUS, base.dtype(), null, base)));
       b = b.derive(views).contiguous();
     }
-    if (b.ndim() == 2 && n % PANEL == 0 && n >= 2 * PANEL && k >= 128)
+    if (b.ndim() == 2 && n % PANEL == 0 && n >= 2 * PANEL && k >= 128 && Devices.get(device).localSize() == 0) // GPUs read rows across work-items
       b = b.reshape(k, n / PANEL, PANEL).permute(1, 0, 2).contiguous().permute(1, 0, 2).reshape(k, n); // see PANEL
     try {
       out = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3)).sum(-1);

@@ -90,7 +90,7 @@ public class CStyle {
    * Vector types of w floats (f8, f16) with load, store, broadcast and fma (the FMA intrinsic where the target has
    * it, else one fmaf per lane: the same single rounding either way).
    */
-  private static String vectorPrelude(int w) {
+  protected String vectorPrelude(int w) {
     var out = new StringBuilder(w > 1 ? "#pragma GCC diagnostic ignored \"-Wpsabi\" /* the vector helpers are static inline */\n" : "");
     for (int n = 8; n <= w; n *= 2) {
       var mm = n == 16 ? "__AVX512F__ _mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c)" : "__FMA__ _mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c)";

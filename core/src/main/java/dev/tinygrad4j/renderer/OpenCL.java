@@ -6,11 +6,22 @@ import dev.tinygrad4j.uop.UOp.AxisType;
 /**
  * OpenCL C: the C renderer with OpenCL's types (long, uchar, ...; bool buffers as uchar), overloaded math, as_type
  * bit casts, kernels qualified __kernel over __global buffers, launch dimensions as get_group_id/get_local_id,
- * __local arrays and barriers.
+ * __local arrays and barriers, and float4 vectors (vload4/vstore4) for register tiles.
  */
 public final class OpenCL extends CStyle {
-  /** No vector-extension code: OpenCL work-items carry the parallelism. */
-  public OpenCL() { super(1); }
+  /** A work-item's register tile runs as float4 vectors (the GPU opts tile 4x4). */
+  public OpenCL() { super(4); }
+
+  /** OpenCL's own vector types; macros, so loads and stores work in any address space (global buffers, private tiles). */
+  @Override protected String vectorPrelude(int w) {
+    return """
+        typedef float4 f4;
+        #define ld4(p) vload4(0, p)
+        #define st4(p, v) vstore4(v, 0, p)
+        #define bc4(s) ((float4)(s))
+        #define fma4(a, b, c) fma(a, b, c)
+        """;
+  }
 
   @Override protected String type(DType dt) {
     return switch (dt) {
@@ -60,7 +71,7 @@ public final class OpenCL extends CStyle {
         float b2f(ushort b) { return as_float((uint)b << 16); }
         ushort f2b(float f) { uint u = as_uint(f);
           return f != f ? (ushort)((u >> 16) | 0x40) : (ushort)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
-        """;
+        """ + vectorPrelude(lanes());
   }
 
   @Override protected String kernelHead(String name, String params) { return "__kernel void " + name + "(" + params + ")"; }

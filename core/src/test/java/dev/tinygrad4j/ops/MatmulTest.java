@@ -45,7 +45,8 @@ class MatmulTest {
     var a = Tensor.rand(16, 256).realize();
     var kernels = Schedule.create(List.of(a.matmul(Tensor.rand(256, 64).realize()).uop()), List.of(Devices.get(a.device()))).items().size();
     var plain = Schedule.create(List.of(a.matmul(Tensor.rand(256, 48).realize()).uop()), List.of(Devices.get(a.device()))).items().size();
-    assertEquals(2, kernels, "a panel copy, then the matmul");
+    boolean gpu = Devices.get(a.device()).localSize() > 0; // work-items of a GPU read B's rows side by side: no panels
+    assertEquals(gpu ? 1 : 2, kernels, gpu ? "no panel copy on a GPU" : "a panel copy, then the matmul");
     assertEquals(1, plain, "48 columns: no panels");
   }
 }
