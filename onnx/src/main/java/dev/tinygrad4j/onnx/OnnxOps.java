@@ -527,6 +527,30 @@ final class OnnxOps {
     }
   }
 
+  // ---------------------------------------------------------------- GatherND
+  static {
+    op("GatherND", c -> { // one flat index over the k indexed dims, one gather on the data with those dims as one
+      var x = c.x();
+      var idx = c.in(1).cast(DType.INT32);
+      var s = x.shape(); var is = idx.shape();
+      int b = (int) c.i("batch_dims", 0), k = is[is.length - 1], last = is.length - 1;
+      int batch = prod(s, 0, b), inner = prod(s, b, b + k), post = prod(s, b + k, s.length), m = prod(is, b, last);
+      var one = is.clone();
+      one[last] = 1;
+      var flat = Tensor.zeros(one).cast(DType.INT32);
+      for (int j = 0, stride = inner; j < k; j++) {
+        int d = s[b + j];
+        stride /= d;
+        var ij = narrow(idx, last, j, j + 1);
+        flat = flat.add(ij.lt(0).where(ij.add(d), ij).mul(stride)).cast(DType.INT32);
+      }
+      var g = x.reshape(batch, inner, post).gather(1, flat.reshape(batch, m, 1).expand(batch, m, post));
+      return List.of(g.reshape(IntStream.concat(Arrays.stream(is, 0, last), Arrays.stream(s, b + k, s.length)).toArray()));
+    });
+  }
+
+  private static int prod(int[] s, int from, int to) { return Arrays.stream(s, from, to).reduce(1, (p, q) -> p * q); }
+
   // ---------------------------------------------------------------- reductions
   static {
     reduce("ReduceSum", (x, ax, k) -> x.sum(k, ax).cast(x.dtype()), 13);
