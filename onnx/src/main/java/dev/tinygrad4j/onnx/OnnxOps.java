@@ -527,7 +527,7 @@ final class OnnxOps {
     }
   }
 
-  // ---------------------------------------------------------------- GatherND
+  // ---------------------------------------------------------------- GatherND, Einsum
   static {
     op("GatherND", c -> { // one flat index over the k indexed dims, one gather on the data with those dims as one
       var x = c.x();
@@ -547,9 +547,69 @@ final class OnnxOps {
       var g = x.reshape(batch, inner, post).gather(1, flat.reshape(batch, m, 1).expand(batch, m, post));
       return List.of(g.reshape(IntStream.concat(Arrays.stream(is, 0, last), Arrays.stream(s, b + k, s.length)).toArray()));
     });
+    op("Einsum", OnnxOps::einsum);
   }
 
   private static int prod(int[] s, int from, int to) { return Arrays.stream(s, from, to).reduce(1, (p, q) -> p * q); }
+
+  /**
+   * Einsum: "..." becomes labels of its own, right-aligned; a label repeated in one operand takes the diagonal; the
+   * operands, brought to one label order (output labels first), are multiplied and summed over the other labels.
+   */
+  private static List<Tensor> einsum(Ctx c) {
+    var sides = c.s("equation", "").replace(" ", "").split("->", -1);
+    var lhs = sides[0].split(",", -1);
+    if (lhs.length != c.in().size()) throw new IllegalArgumentException("Einsum " + sides[0] + " for " + c.in().size() + " inputs");
+    int ell = 0;
+    for (int k = 0; k < lhs.length; k++) if (lhs[k].contains("...")) ell = Math.max(ell, c.in(k).ndim() - lhs[k].replace("...", "").length());
+    var ops = new String[lhs.length];
+    for (int k = 0; k < lhs.length; k++) {
+      int e = c.in(k).ndim() - lhs[k].replace("...", "").length();
+      ops[k] = lhs[k].replace("...", ellipsis(ell - e, ell));
+      if (ops[k].length() != c.in(k).ndim() || ops[k].chars().anyMatch(ch -> ch < 'A' || ch > 'z' && ch < 0x100 || ch > 'Z' && ch < 'a'))
+        throw new IllegalArgumentException("Einsum term " + lhs[k] + " for rank " + c.in(k).ndim());
+    }
+    if (ell > 0 && sides.length > 1 && !sides[1].contains("...")) throw c.unsupported("an Einsum output without the ellipsis");
+    var all = String.join("", ops);
+    String out = sides.length > 1 ? sides[1].replace("...", ellipsis(0, ell)) : ellipsis(0, ell) + all.chars()
+        .filter(ch -> ch < 0x100 && all.indexOf(ch) == all.lastIndexOf(ch)).sorted().collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append);
+    var order = new StringBuilder(out);
+    all.chars().filter(ch -> order.indexOf(String.valueOf((char) ch)) < 0).forEach(ch -> order.append((char) ch));
+    if (out.chars().anyMatch(ch -> all.indexOf(ch) < 0 || out.indexOf(ch) != out.lastIndexOf(ch))) throw new IllegalArgumentException("Einsum output " + out);
+    Tensor y = null;
+    for (int k = 0; k < ops.length; k++) {
+      var t = c.in(k);
+      var labels = ops[k];
+      for (int p = 0; p < labels.length(); p++) {
+        int q = labels.indexOf(labels.charAt(p), p + 1);
+        if (q < 0) continue;
+        t = diagonal(t, p, q);
+        labels = labels.substring(0, p) + labels.substring(p + 1, q) + labels.substring(q + 1) + labels.charAt(p);
+        p = -1;
+      }
+      var have = labels;
+      var s = t.shape();
+      var perm = order.chars().filter(ch -> have.indexOf(ch) >= 0).map(have::indexOf).toArray();
+      t = t.permute(perm).reshape(order.chars().map(ch -> have.indexOf(ch) >= 0 ? s[have.indexOf(ch)] : 1).toArray());
+      y = y == null ? t : y.mul(t);
+    }
+    if (order.length() > out.length()) y = y.sum(IntStream.range(out.length(), order.length()).toArray());
+    return List.of(y.cast(c.x().dtype()));
+  }
+
+  /** Labels for the ellipsis dims from..to (past the letters). */
+  private static String ellipsis(int from, int to) {
+    return IntStream.range(from, to).collect(StringBuilder::new, (b, i) -> b.append((char) (0x100 + i)), StringBuilder::append).toString();
+  }
+
+  /** The diagonal of dims p and q (the same size n), as the last dim; the others keep their order. */
+  private static Tensor diagonal(Tensor x, int p, int q) {
+    int r = x.ndim(), n = x.shape()[p];
+    var y = x.permute(IntStream.concat(IntStream.range(0, r).filter(d -> d != p && d != q), IntStream.of(p, q)).toArray());
+    var flat = Arrays.copyOf(y.shape(), r - 1);
+    flat[r - 2] = n * n;
+    return stride(y.reshape(flat), r - 2, n + 1);
+  }
 
   // ---------------------------------------------------------------- reductions
   static {
