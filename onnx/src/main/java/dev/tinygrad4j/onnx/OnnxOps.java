@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BinaryOperator;
+import java.util.function.DoubleUnaryOperator;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
@@ -527,7 +528,7 @@ final class OnnxOps {
     }
   }
 
-  // ---------------------------------------------------------------- GatherND, Einsum
+  // ---------------------------------------------------------------- GatherND, Einsum, Resize
   static {
     op("GatherND", c -> { // one flat index over the k indexed dims, one gather on the data with those dims as one
       var x = c.x();
@@ -548,9 +549,21 @@ final class OnnxOps {
       return List.of(g.reshape(IntStream.concat(Arrays.stream(is, 0, last), Arrays.stream(s, b + k, s.length)).toArray()));
     });
     op("Einsum", OnnxOps::einsum);
+    op("Resize", c -> List.of(c.opset() < 11 ? resize(c, c.in(1), null, "asymmetric", "floor")
+        : resize(c, c.in(2), c.in(3), c.s("coordinate_transformation_mode", "half_pixel"), c.s("nearest_mode", "round_prefer_floor"))));
+    op("Upsample", c -> List.of(resize(c, c.opset() < 9 ? Tensor.of(c.attr("scales").floats()) : c.in(1), null, "asymmetric", "floor")));
   }
 
   private static int prod(int[] s, int from, int to) { return Arrays.stream(s, from, to).reduce(1, (p, q) -> p * q); }
+
+  /** x's slices idx[0], idx[1], ... along axis a. */
+  private static Tensor take(Tensor x, int a, int[] idx) {
+    var s = x.shape();
+    int pre = prod(s, 0, a), post = prod(s, a + 1, s.length), m = idx.length;
+    var g = x.reshape(pre, s[a], post).gather(1, Tensor.of(idx).reshape(1, m, 1).expand(pre, m, post));
+    s[a] = m;
+    return g.reshape(s);
+  }
 
   /**
    * Einsum: "..." becomes labels of its own, right-aligned; a label repeated in one operand takes the diagonal; the
@@ -609,6 +622,99 @@ final class OnnxOps {
     var flat = Arrays.copyOf(y.shape(), r - 1);
     flat[r - 2] = n * n;
     return stride(y.reshape(flat), r - 2, n + 1);
+  }
+
+  /**
+   * Resize as ONNX's reference computes it, one axis at a time (the last first): each output index's source
+   * coordinate, then its n nearest input indices (clamped to the edge) weighted by the mode's coefficients; an
+   * axis is a gather per neighbour and weights along it.
+   */
+  private static Tensor resize(Ctx c, Tensor scales, Tensor sizes, String coord, String nearestMode) {
+    var x = c.x();
+    var s = x.shape();
+    int r = s.length;
+    var mode = c.s("mode", "nearest");
+    boolean old = c.opset() < 11 || !c.node().opType().equals("Resize");
+    if (!List.of("nearest", "linear", "cubic").contains(mode) || old && mode.equals("cubic")) throw c.unsupported("mode " + mode);
+    if (c.i("antialias", 0) != 0) throw c.unsupported("antialias");
+    var axesAttr = c.ints("axes");
+    var axes = axesAttr == null ? IntStream.range(0, r).toArray() : Arrays.stream(axesAttr).mapToInt(a -> axis(a, r)).toArray();
+    var scale = new double[r]; var out = s.clone();
+    if (scales != null && scales.numel() > 0) {
+      var v = scales.cast(DType.FLOAT64).toDoubleArray();
+      for (int k = 0; k < axes.length; k++) { scale[axes[k]] = v[k]; out[axes[k]] = (int) (v[k] * s[axes[k]]); }
+    } else {
+      if (sizes == null) throw new IllegalArgumentException("Resize needs scales or sizes");
+      var v = c.runner().values(sizes);
+      for (int k = 0; k < axes.length; k++) { out[axes[k]] = (int) v[k]; scale[axes[k]] = (double) v[k] / s[axes[k]]; }
+      var policy = c.s("keep_aspect_ratio_policy", "stretch");
+      if (!policy.equals("stretch")) {
+        var ss = Arrays.stream(axes).mapToDouble(a -> scale[a]);
+        double p = switch (policy) {
+          case "not_larger" -> ss.min().orElse(1);
+          case "not_smaller" -> ss.max().orElse(1);
+          default -> throw c.unsupported("keep_aspect_ratio_policy " + policy);
+        };
+        for (int a : axes) { scale[a] = p; out[a] = (int) (p * s[a] + 0.5); }
+      }
+    }
+    if (old && mode.equals("nearest") && Arrays.stream(axes).anyMatch(a -> scale[a] < 1)) throw c.unsupported("nearest downsampling before opset 11");
+    double[] roi = coord.equals("tf_crop_and_resize") ? c.in(1).cast(DType.FLOAT64).toDoubleArray() : null;
+    double cubicA = c.f("cubic_coeff_a", -0.75f), extrapolation = c.f("extrapolation_value", 0);
+    boolean exclude = c.i("exclude_outside", 0) != 0 && !mode.equals("nearest");
+    DoubleUnaryOperator near = d -> ((cubicA + 2) * d - (cubicA + 3)) * d * d + 1, far = d -> ((cubicA * d - 5 * cubicA) * d + 8 * cubicA) * d - 4 * cubicA;
+    var dt = x.dtype().isFloat() && x.dtype() != DType.FLOAT64 ? DType.FLOAT32 : DType.FLOAT64; // integers: float64 as the reference, then truncated
+    var y = mode.equals("nearest") ? x : x.cast(dt);
+    for (int k = axes.length - 1; k >= 0; k--) {
+      int a = axes[k], n = s[a], m = out[a], taps = switch (mode) { case "nearest" -> 1; case "linear" -> 2; default -> 4; };
+      double sc = scale[a], w = sc * n, lo = roi == null ? 0 : roi[k], hi = roi == null ? 1 : roi[axes.length + k];
+      var idx = new int[taps][m]; var wt = new double[taps][m]; var outside = new long[m];
+      boolean identity = m == n;
+      for (int i = 0; i < m; i++) {
+        double xo = switch (coord) {
+          case "half_pixel" -> (i + 0.5) / sc - 0.5;
+          case "half_pixel_symmetric" -> n / 2.0 * (1 - m / w) + (i + 0.5) / sc - 0.5;
+          case "pytorch_half_pixel" -> w == 1 ? -0.5 : (i + 0.5) / sc - 0.5;
+          case "align_corners" -> w == 1 ? 0 : i * (n - 1) / (w - 1);
+          case "asymmetric" -> i / sc;
+          case "tf_half_pixel_for_nn" -> (i + 0.5) / sc;
+          case "tf_crop_and_resize" -> (w == 1 ? (hi - lo) * (n - 1) / 2 : i * (hi - lo) * (n - 1) / (w - 1)) + lo * (n - 1);
+          default -> throw c.unsupported("coordinate_transformation_mode " + coord);
+        };
+        identity &= xo == i;
+        if (roi != null && (xo < 0 || xo > n - 1)) { outside[i] = 1; continue; }
+        int base = (int) Math.ceil(xo) - 1; // the neighbour left of xo, ratio in (0, 1]
+        double t = xo - base;
+        double[] co = switch (mode) {
+          case "nearest" -> {
+            boolean up = t == 1 || switch (nearestMode) {
+              case "round_prefer_floor" -> t > 0.5;
+              case "round_prefer_ceil" -> t >= 0.5;
+              case "floor" -> false;
+              case "ceil" -> true;
+              default -> throw c.unsupported("nearest_mode " + nearestMode);
+            };
+            yield up ? new double[]{0, 1} : new double[]{1, 0};
+          }
+          case "linear" -> new double[]{1 - t, t};
+          default -> new double[]{far.applyAsDouble(t + 1), near.applyAsDouble(t), near.applyAsDouble(1 - t), far.applyAsDouble(1 - t + 1)};
+        };
+        int len = co.length, start = Math.clamp(base - len / 2 + 1, -len / 2, n - len / 2); // the window in the edge padding
+        double sum = 0;
+        for (int j = 0; j < len; j++) { if (exclude && (start + j < 0 || start + j >= n)) co[j] = 0; sum += co[j]; }
+        if (taps == 1) { idx[0][i] = Math.clamp(co[0] != 0 ? start : start + 1, 0, n - 1); continue; }
+        for (int j = 0; j < len; j++) { idx[j][i] = Math.clamp(start + j, 0, n - 1); wt[j][i] = exclude ? co[j] / sum : co[j]; }
+      }
+      if (identity) continue;
+      var along = IntStream.range(0, r).map(d -> d == a ? m : 1).toArray();
+      Tensor z = null;
+      for (int j = 0; j < taps; j++) {
+        var g = take(y, a, idx[j]);
+        z = taps == 1 ? g : z == null ? g.mul(Tensor.of(wt[j]).cast(dt).reshape(along)) : z.add(g.mul(Tensor.of(wt[j]).cast(dt).reshape(along)));
+      }
+      y = Arrays.stream(outside).anyMatch(o -> o != 0) ? c.host(outside, DType.BOOL, along).where(extrapolation, z) : z;
+    }
+    return y.cast(x.dtype());
   }
 
   // ---------------------------------------------------------------- reductions
