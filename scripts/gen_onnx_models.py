@@ -32,8 +32,16 @@ class MLP(torch.nn.Module):
         super().__init__()
         s.net = torch.nn.Sequential(torch.nn.Linear(20, 32), torch.nn.SiLU(), torch.nn.Dropout(0.3), torch.nn.Linear(32, 32), torch.nn.Tanh(), torch.nn.Linear(32, 5))
     def forward(s, x): return torch.log_softmax(s.net(x), -1)
+class Seq(torch.nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.lstm = torch.nn.LSTM(8, 16, num_layers=2, bidirectional=True, batch_first=True); s.gru = torch.nn.GRU(32, 12); s.rnn = torch.nn.RNN(12, 6, nonlinearity="relu")
+    def forward(s, x):
+        y, _ = s.lstm(x); y, h = s.gru(y.transpose(0, 1)); y, _ = s.rnn(y)
+        return y.sum(0) + h[0].mean(-1, keepdim=True)
 MODELS = [("cnn", CNN(), torch.randn(2, 3, 16, 16), 13), ("transformer", TF(), torch.randint(0, 100, (2, 7)), 17),
-          ("misc", Misc(), torch.randn(2, 3, 6, 6), 13), ("mlp", MLP(), torch.randn(4, 20), 11)]
+          ("misc", Misc(), torch.randn(2, 3, 6, 6), 13), ("mlp", MLP(), torch.randn(4, 20), 11),
+          ("seq", Seq(), torch.randn(3, 5, 8), 14)]
 for name, m, inp, opset in MODELS:
     m.eval()
     with torch.no_grad():

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BinaryOperator;
+import java.util.function.IntFunction;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
@@ -784,6 +785,9 @@ final class OnnxOps {
   // ---------------------------------------------------------------- neural network
   static {
     op("MatMul", c -> List.of(c.in(0).matmul(c.in(1))));
+    op("RNN", c -> recurrent(c, 1));
+    op("GRU", c -> recurrent(c, 3));
+    op("LSTM", c -> recurrent(c, 4));
     op("Gemm", c -> {
       var a = c.in(0); var b = c.in(1);
       if (c.i("transA", 0) != 0) a = a.transpose(0, 1);
@@ -872,6 +876,83 @@ final class OnnxOps {
       var d = x.sub(mean);
       return List.of(d.div(d.square().mean(true, axes).sqrt().add(1e-9)).cast(x.dtype()));
     });
+  }
+
+  /**
+   * RNN (1 gate), GRU (3: z, r, h) and LSTM (4: i, o, f, c; peepholes P) unrolled over the sequence: the input
+   * projections of all steps are one matmul, then each step multiplies the state by R. Directions forward, reverse
+   * and bidirectional, layouts 0 and 1; other activations than the defaults (and Relu), clip, input_forget and
+   * ragged sequence_lens are refused.
+   */
+  private static List<Tensor> recurrent(Ctx c, int gates) {
+    if (c.attr("clip") != null || c.i("input_forget", 0) != 0) throw c.unsupported("clip or input_forget");
+    var acts = c.attr("activations") == null ? List.<String>of() : c.attr("activations").strings().stream().map(b -> new String(b, StandardCharsets.UTF_8)).toList();
+    for (var a : acts) if (!List.of("Sigmoid", "Tanh", "Relu").contains(a)) throw c.unsupported("activation " + a);
+    boolean batchFirst = c.i("layout", 0) != 0;
+    var x = batchFirst ? c.x().transpose(0, 1) : c.x(); // [T, N, I]
+    int steps = x.shape()[0], n = x.shape()[1], h = (int) c.i("hidden_size", 0);
+    if (c.in(4) != null && Arrays.stream(c.values(4)).anyMatch(l -> l != steps)) throw c.unsupported("sequence_lens shorter than the sequence");
+    var direction = c.s("direction", "forward");
+    int dirs = direction.equals("bidirectional") ? 2 : 1, g = gates * h;
+    var init = c.in(5) == null ? null : batchFirst ? c.in(5).transpose(0, 1) : c.in(5); // [D, N, H]
+    var initC = c.in(6) == null ? null : batchFirst ? c.in(6).transpose(0, 1) : c.in(6);
+    var ys = new ArrayList<Tensor>(); var hs = new ArrayList<Tensor>(); var cs = new ArrayList<Tensor>();
+    for (int d = 0; d < dirs; d++) {
+      boolean reverse = direction.equals("reverse") || d == 1;
+      int k = d;
+      java.util.function.Function<Integer, UnaryOperator<Tensor>> act = i -> { // activation i of this direction's list
+        int per = gates == 1 ? 1 : gates == 3 ? 2 : 3;
+        var name = acts.size() > k * per + i ? acts.get(k * per + i) : i == 0 && gates > 1 ? "Sigmoid" : "Tanh";
+        return switch (name) { case "Sigmoid" -> Tensor::sigmoid; case "Relu" -> Tensor::relu; default -> Tensor::tanh; };
+      };
+      var w = narrow(c.in(1), 0, d, d + 1).reshape(g, -1).transpose(0, 1);
+      var r = narrow(c.in(2), 0, d, d + 1).reshape(g, h).transpose(0, 1);
+      var b = c.in(3) == null ? null : narrow(c.in(3), 0, d, d + 1).reshape(2 * g);
+      var xs = x.reshape(steps * n, x.shape()[2]).matmul(w);
+      if (b != null) xs = xs.add(narrow(b, 0, 0, g));
+      xs = xs.reshape(steps, n, g);
+      var rb = b == null ? null : narrow(b, 0, g, 2 * g);
+      var state = init == null ? Tensor.zeros(n, h).cast(x.dtype()) : narrow(init, 0, d, d + 1).reshape(n, h);
+      var cell = initC == null ? Tensor.zeros(n, h).cast(x.dtype()) : narrow(initC, 0, d, d + 1).reshape(n, h);
+      var p = c.in(7) == null ? null : narrow(c.in(7), 0, d, d + 1).reshape(3 * h);
+      var out = new Tensor[steps];
+      for (int s = 0; s < steps; s++) {
+        int t = reverse ? steps - 1 - s : s;
+        var xt = narrow(xs, 0, t, t + 1).reshape(n, g);
+        var hr = rb == null ? state.matmul(r) : state.matmul(r).add(rb);
+        IntFunction<Tensor> xg = i -> narrow(xt, 1, i * h, (i + 1) * h);
+        IntFunction<Tensor> hg = i -> narrow(hr, 1, i * h, (i + 1) * h);
+        if (gates == 1) state = act.apply(0).apply(xg.apply(0).add(hg.apply(0)));
+        else if (gates == 3) {
+          var z = act.apply(0).apply(xg.apply(0).add(hg.apply(0)));
+          var rr = act.apply(0).apply(xg.apply(1).add(hg.apply(1)));
+          Tensor recur;
+          if (c.i("linear_before_reset", 0) != 0) recur = rr.mul(hg.apply(2));
+          else {
+            recur = rr.mul(state).matmul(narrow(r, 1, 2 * h, 3 * h));
+            if (rb != null) recur = recur.add(narrow(rb, 0, 2 * h, 3 * h));
+          }
+          var cand = act.apply(1).apply(xg.apply(2).add(recur));
+          state = z.neg().add(1).mul(cand).add(z.mul(state));
+        } else {
+          var prev = cell;
+          IntFunction<Tensor> peep = i -> p == null ? null : narrow(p, 0, i * h, (i + 1) * h);
+          var iPre = xg.apply(0).add(hg.apply(0)); var fPre = xg.apply(2).add(hg.apply(2));
+          if (p != null) { iPre = iPre.add(peep.apply(0).mul(prev)); fPre = fPre.add(peep.apply(2).mul(prev)); }
+          var in = act.apply(0).apply(iPre); var f = act.apply(0).apply(fPre);
+          cell = f.mul(prev).add(in.mul(act.apply(1).apply(xg.apply(3).add(hg.apply(3)))));
+          var oPre = xg.apply(1).add(hg.apply(1));
+          if (p != null) oPre = oPre.add(peep.apply(1).mul(cell));
+          state = act.apply(0).apply(oPre).mul(act.apply(2).apply(cell));
+        }
+        out[t] = state;
+      }
+      ys.add(Tensor.stack(0, out)); hs.add(state); cs.add(cell);
+    }
+    var y = Tensor.stack(1, ys.toArray(Tensor[]::new)); // [T, D, N, H]
+    var yh = Tensor.stack(0, hs.toArray(Tensor[]::new)); var yc = Tensor.stack(0, cs.toArray(Tensor[]::new)); // [D, N, H]
+    if (batchFirst) { y = y.permute(2, 0, 1, 3); yh = yh.transpose(0, 1); yc = yc.transpose(0, 1); }
+    return gates == 4 ? List.of(y, yh, yc) : List.of(y, yh);
   }
 
   /** Softmax-like ops: opset 13 on one axis (default -1); before, over the 2-D view flattened at axis (default 1). */

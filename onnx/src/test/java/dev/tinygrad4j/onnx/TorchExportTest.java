@@ -12,11 +12,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Models exported from PyTorch 1.13 by torch.onnx.export (scripts/gen_onnx_models.py: a CNN with batch norm, grouped
  * strided conv, GELU, adaptive pooling and softmax; a transformer encoder layer over an embedding; resize, reflect
- * padding, cumsum, where and std; an MLP) against PyTorch's own outputs.
+ * padding, cumsum, where and std; an MLP; a 2-layer bidirectional LSTM, a GRU and an RNN) against PyTorch's own outputs.
  */
 class TorchExportTest {
   @ParameterizedTest
-  @ValueSource(strings = {"cnn", "transformer", "misc", "mlp"})
+  @ValueSource(strings = {"cnn", "transformer", "misc", "mlp", "seq"})
   void matchesPyTorch(String name) throws Exception {
     byte[] model, x, y;
     try (var m = getClass().getResourceAsStream("/torch/" + name + ".onnx"); var xi = getClass().getResourceAsStream("/torch/" + name + "_x.npy");
