@@ -378,6 +378,40 @@ final class OnnxOps {
       return List.of(g.reshape(shape.stream().mapToInt(Integer::intValue).toArray()));
     });
     op("GatherElements", c -> List.of(c.x().gather(axis(c.i("axis", 0), c.x().ndim()), c.in(1))));
+    Op scatterElements = c -> List.of(scatter(c, c.x(), axis(c.i("axis", 0), c.x().ndim()), c.in(1), c.in(2)));
+    op("ScatterElements", scatterElements);
+    op("Scatter", scatterElements);
+    op("ScatterND", c -> { // indices [..., k] into data's first k dims: one index into those dims flattened
+      var x = c.x(); var idx = c.in(1).cast(DType.INT64);
+      var s = x.shape(); var is = idx.shape();
+      int k = is[is.length - 1], m = idx.numel() / Math.max(k, 1), rest = Arrays.stream(s, k, s.length).reduce(1, (p, q) -> p * q);
+      var flat = Tensor.zeros(m).cast(DType.INT64);
+      long stride = 1;
+      for (int j = k - 1; j >= 0; j--) {
+        var ij = narrow(idx, is.length - 1, j, j + 1).reshape(m);
+        ij = ij.lt(0).where(ij.add(Tensor.full(s[j], new int[0]).cast(DType.INT64)), ij);
+        flat = flat.add(ij.mul((double) stride));
+        stride *= s[j];
+      }
+      int rows = (int) stride;
+      var out = scatter(c, x.reshape(rows, rest), 0, flat.reshape(m, 1).expand(m, rest), c.in(2).reshape(m, rest));
+      return List.of(out.reshape(s));
+    });
+    op("TopK", c -> { // k rounds of argmax, each taken value masked out: the first index wins ties, as ONNX asks
+      var x = c.x();
+      int a = axis(c.i("axis", -1), x.ndim()), k = (int) c.values(1)[0], n = x.shape()[a];
+      boolean largest = c.i("largest", 1) != 0;
+      var cur = (largest ? x : x.neg()).cast(DType.FLOAT64);
+      var pos = Tensor.arange(n).cast(DType.INT64).reshape(IntStream.range(0, x.ndim()).map(d -> d == a ? n : 1).toArray());
+      var vals = new Tensor[k]; var idxs = new Tensor[k];
+      for (int j = 0; j < k; j++) {
+        var i = cur.argmax(a).cast(DType.INT64).unsqueeze(a);
+        idxs[j] = i;
+        vals[j] = x.gather(a, i);
+        cur = pos.eq(i).where(Double.NEGATIVE_INFINITY, cur);
+      }
+      return List.of(Tensor.cat(a, vals), Tensor.cat(a, idxs));
+    });
     op("DepthToSpace", c -> {
       var x = c.x();
       var s = x.shape();
@@ -420,6 +454,30 @@ final class OnnxOps {
       var off = narrow(vals, 0, 0, 1).reshape(); var on = narrow(vals, 0, 1, 2).reshape();
       return List.of(hot.where(on, off));
     });
+  }
+
+  /**
+   * x with updates written at index along axis (ScatterElements): each update is matched to its target by a one-hot
+   * comparison with the axis positions, then summed in (reduction add), multiplied in (mul) or put (none: targets
+   * are distinct, as ONNX requires).
+   */
+  private static Tensor scatter(Ctx c, Tensor x, int axis, Tensor index, Tensor updates) {
+    var s = x.shape(); var is = index.shape();
+    int n = s[axis];
+    var i = index.cast(DType.INT64);
+    i = i.lt(0).where(i.add(Tensor.full(n, new int[0]).cast(DType.INT64)), i);
+    var pos = Tensor.arange(n).cast(DType.INT64).reshape(IntStream.range(0, s.length + 1).map(d -> d == axis + 1 ? n : 1).toArray());
+    var hot = i.unsqueeze(axis + 1).eq(pos); // [.. index's dims .., n at axis + 1]
+    var u = updates.unsqueeze(axis + 1);
+    var pad = new int[s.length][2];
+    for (int d = 0; d < s.length; d++) if (d != axis) pad[d][1] = s[d] - is[d];
+    var hit = hot.cast(DType.INT32).sum(axis).pad(pad).gt(0);
+    return switch (c.s("reduction", "none")) {
+      case "none" -> hit.where(hot.where(u, 0.0).cast(x.dtype()).sum(axis).pad(pad).cast(x.dtype()), x);
+      case "add" -> x.add(hot.where(u, 0.0).cast(x.dtype()).sum(axis).pad(pad)).cast(x.dtype());
+      case "mul" -> x.mul(hit.where(hot.where(u, 1.0).cast(x.dtype()).prod(false, axis).pad(pad), 1.0)).cast(x.dtype());
+      default -> throw c.unsupported("reduction " + c.s("reduction", ""));
+    };
   }
 
   /** A reshape of a known host value stays known. */
