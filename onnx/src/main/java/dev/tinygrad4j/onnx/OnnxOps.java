@@ -397,6 +397,59 @@ final class OnnxOps {
       var out = scatter(c, x.reshape(rows, rest), 0, flat.reshape(m, 1).expand(m, rest), c.in(2).reshape(m, rest));
       return List.of(out.reshape(s));
     });
+    op("HannWindow", c -> List.of(window(c, 0.5, 0.5, 0)));
+    op("HammingWindow", c -> List.of(window(c, 25.0 / 46, 21.0 / 46, 0)));
+    op("BlackmanWindow", c -> List.of(window(c, 0.42, 0.5, 0.08)));
+    op("DequantizeLinear", c -> {
+      var x = c.x().cast(DType.FLOAT32);
+      var zp = c.in(2) == null ? null : perAxis(c, c.in(2).cast(DType.FLOAT32));
+      return List.of((zp == null ? x : x.sub(zp)).mul(perAxis(c, c.in(1))));
+    });
+    op("QuantizeLinear", c -> {
+      var dt = c.in(2) == null ? DType.UINT8 : c.in(2).dtype();
+      var zp = c.in(2) == null ? Tensor.zeros(1).reshape() : perAxis(c, c.in(2).cast(DType.FLOAT32));
+      return List.of(saturate(roundHalfEven(c.x().cast(DType.FLOAT32).div(perAxis(c, c.in(1)))).add(zp), dt));
+    });
+    op("DynamicQuantizeLinear", c -> {
+      var x = c.x();
+      var scale = x.max().maximum(0).sub(x.min().minimum(0)).div(255);
+      var zp = saturate(roundHalfEven(x.min().minimum(0).neg().div(scale)), DType.UINT8);
+      return List.of(saturate(roundHalfEven(x.div(scale)).add(zp.cast(DType.FLOAT32)), DType.UINT8), scale, zp);
+    });
+    op("MatMulInteger", c -> {
+      var a = c.in(0).cast(DType.INT32); var b = c.in(1).cast(DType.INT32);
+      if (c.in(2) != null) a = a.sub(c.in(2).cast(DType.INT32));
+      if (c.in(3) != null) b = b.sub(c.in(3).cast(DType.INT32));
+      return List.of(a.matmul(b));
+    });
+    op("NonZero", c -> { // a data-dependent shape: computed on the host
+      var x = c.x();
+      var v = x.cast(DType.FLOAT64).toDoubleArray();
+      var s = x.shape();
+      var hits = IntStream.range(0, v.length).filter(i -> v[i] != 0).toArray();
+      var out = new long[s.length * hits.length];
+      for (int j = 0; j < hits.length; j++)
+        for (int d = s.length - 1, rem = hits[j]; d >= 0; d--) { out[d * hits.length + j] = rem % s[d]; rem /= s[d]; }
+      return List.of(c.host(out, DType.INT64, s.length, hits.length));
+    });
+    op("Compress", c -> { // the kept positions come from the condition's values: a data-dependent shape
+      var x = c.attr("axis") == null ? c.x().reshape(c.x().numel()) : c.x();
+      int a = c.attr("axis") == null ? 0 : axis(c.i("axis", 0), x.ndim());
+      var cond = c.values(1);
+      var keep = IntStream.range(0, Math.min(cond.length, x.shape()[a])).filter(i -> cond[i] != 0).toArray();
+      return List.of(take(x, a, keep));
+    });
+    op("ReverseSequence", c -> {
+      var x = c.x();
+      int ta = (int) c.i("time_axis", 0), ba = (int) c.i("batch_axis", 1), steps = x.shape()[ta], batch = x.shape()[ba];
+      var lens = c.values(1);
+      var idx = new long[steps * batch]; // source time of each (t, b)
+      for (int t = 0; t < steps; t++) for (int b = 0; b < batch; b++) idx[t * batch + b] = t < lens[b] ? lens[b] - 1 - t : t;
+      var shape = IntStream.range(0, x.ndim()).map(d -> d == ta ? steps : d == ba ? batch : 1).toArray();
+      var ix = c.host(idx, DType.INT64, ta < ba ? new int[]{steps, batch} : new int[]{batch, steps});
+      if (ta > ba) ix = c.host(IntStream.range(0, steps * batch).mapToLong(i -> idx[(i % steps) * batch + i / steps]).toArray(), DType.INT64, batch, steps);
+      return List.of(x.gather(ta, ix.reshape(shape).expand(x.shape())));
+    });
     op("TopK", c -> { // k rounds of argmax, each taken value masked out: the first index wins ties, as ONNX asks
       var x = c.x();
       int a = axis(c.i("axis", -1), x.ndim()), k = (int) c.values(1)[0], n = x.shape()[a];
@@ -478,6 +531,30 @@ final class OnnxOps {
       case "mul" -> x.mul(hit.where(hot.where(u, 1.0).cast(x.dtype()).prod(false, axis).pad(pad), 1.0)).cast(x.dtype());
       default -> throw c.unsupported("reduction " + c.s("reduction", ""));
     };
+  }
+
+  /** A window of the size in input 0: a - b·cos(2πn/N) + c·cos(4πn/N), N = size (periodic) or size - 1. */
+  private static Tensor window(Ctx c, double a, double b, double cc) {
+    int size = (int) c.values(0)[0];
+    double n = c.i("periodic", 1) != 0 ? size : size - 1;
+    var w = new double[size];
+    for (int i = 0; i < size; i++) w[i] = a - b * Math.cos(2 * Math.PI * i / n) + cc * Math.cos(4 * Math.PI * i / n);
+    var dt = OnnxModel.dtypeOf(c.i("output_datatype", 1));
+    if (dt == null) throw c.unsupported("output_datatype " + c.i("output_datatype", 1));
+    return Tensor.of(w).cast(dt);
+  }
+
+  /** A quantization parameter: a scalar, or one value per slice along the axis attribute. */
+  private static Tensor perAxis(Ctx c, Tensor p) {
+    if (p.ndim() == 0 || p.numel() == 1) return p.reshape();
+    int r = c.x().ndim(), a = axis(c.i("axis", 1), r);
+    return p.reshape(IntStream.range(0, r).map(d -> d == a ? p.numel() : 1).toArray());
+  }
+
+  /** Rounded values clamped to an integer type's range, then cast. */
+  private static Tensor saturate(Tensor x, DType dt) {
+    double lo = dt == DType.INT8 ? -128 : dt == DType.UINT8 ? 0 : dt == DType.INT16 ? -32768 : 0, hi = dt == DType.INT8 ? 127 : dt == DType.UINT8 ? 255 : 65535;
+    return x.clamp(lo, hi).cast(dt);
   }
 
   /** A reshape of a known host value stays known. */
