@@ -865,6 +865,7 @@ public final class Tensor {
    * whole row (one page for N = 1024) per step. The values are the same; the copy costs K·N of N·K·M work.
    */
   private static final int PANEL = 32;
+  private static final Map<UOp, Tensor> PANELS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   /** Matrix product with numpy/torch semantics (1-D, 2-D, batched, broadcast). */
   public Tensor matmul(Tensor o) {
@@ -896,8 +897,16 @@ public final class Tensor {
       var views = base.op() == Ops.BUFFER || base.op() == Ops.CONST ? b.uop : b.uop.substitute(java.util.Map.of(base, UOp.of(Ops.CONTIGUOUS, base.dtype(), null, base)));
       b = b.derive(views).contiguous();
     }
-    if (b.ndim() == 2 && n % PANEL == 0 && n >= 2 * PANEL && k >= 128 && Devices.get(device).localSize() == 0) // GPUs read rows across work-items
-      b = b.reshape(k, n / PANEL, PANEL).permute(1, 0, 2).contiguous().permute(1, 0, 2).reshape(k, n); // see PANEL
+    if (b.ndim() == 2 && n % PANEL == 0 && n >= 2 * PANEL && k >= 128 && Devices.get(device).localSize() == 0) { // GPUs read rows across work-items
+      // see PANEL; a stored matrix (a model's weight) is copied once and the copy kept while the matrix lives
+      boolean stored = Schedule.isView(b.uop) && !b.requiresGrad;
+      var panels = stored ? PANELS.get(b.uop) : null;
+      if (panels == null) {
+        panels = b.reshape(k, n / PANEL, PANEL).permute(1, 0, 2).contiguous();
+        if (stored) PANELS.put(b.uop, panels.realize());
+      }
+      b = panels.permute(1, 0, 2).reshape(k, n);
+    }
     try {
       out = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3)).sum(-1);
     } catch (IllegalArgumentException e) {
