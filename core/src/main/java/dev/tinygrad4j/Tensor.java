@@ -432,8 +432,9 @@ public final class Tensor {
 
   private Tensor intBinary(String name, Ops op, Tensor o) {
     var ab = broadcast(name, this, o);
-    if (ab[0].dtype().isFloat() || (ab[0].dtype() == DType.BOOL && op != Ops.AND && op != Ops.OR && op != Ops.XOR))
-      throw new IllegalArgumentException(name + ": needs integer" + (op.ordinal() <= Ops.XOR.ordinal() ? " or bool" : "") + " tensors, got " + dtype() + " and " + o.dtype());
+    boolean logic = op == Ops.AND || op == Ops.OR || op == Ops.XOR;
+    if (ab[0].dtype().isFloat() || ab[0].dtype() == DType.BOOL && !logic)
+      throw new IllegalArgumentException(name + ": needs integer" + (logic ? " or bool" : "") + " tensors, got " + dtype() + " and " + o.dtype());
     return ab[0].alu(op, ab[1]);
   }
 
@@ -595,9 +596,9 @@ public final class Tensor {
     for (int d = 0; fits && d < s.length; d++) fits = d == ax || is[d] <= s[d];
     if (!fits) throw new IllegalArgumentException("gather: index " + Arrays.toString(is) + " " + index.dtype() + " does not fit input "
         + Arrays.toString(s) + " along axis " + axis + " (same rank, an integer type, at most the input's size on other axes)");
+    if (!index.device.equals(device)) throw new IllegalArgumentException("gather: index is on " + index.device + ", input on " + device);
     var i = index.cast(DType.INT32);
     i = i.lt(0).where(i.add(s[ax]), i);
-    if (!index.device.equals(device)) throw new IllegalArgumentException("gather: index is on " + index.device + ", input on " + device);
     var out = new Tensor(UOp.of(Ops.GATHER, dtype(), ax, uop, i.uop), device, requiresGrad);
     if (!requiresGrad) return out;
     var hot = i.unsqueeze(ax + 1).eq(arange(s[ax]).to(device).reshape(IntStream.range(0, s.length + 1).map(d -> d == ax + 1 ? s[ax] : 1).toArray()));
@@ -942,17 +943,7 @@ public final class Tensor {
 
   /** Sliding windows over the last two dims: (..., H, W) → (..., OH, OW, KH, KW). */
   private Tensor pool2d(int kh, int kw, int stride, int dilation) {
-    if (ndim() < 2 || kh <= 0 || kw <= 0 || stride <= 0)
-      throw new IllegalArgumentException("pool: needs (..., H, W) and positive kernel and stride, got " + Arrays.toString(shape())
-          + " kernel " + kh + "x" + kw + " stride " + stride);
-    var x = windowLast(kw, stride, dilation); // (..., H, OW, KW)
-    int n = x.ndim();
-    var p = IntStream.range(0, n).toArray();
-    p[n - 3] = n - 2; p[n - 2] = n - 1; p[n - 1] = n - 3; // (..., OW, KW, H)
-    x = x.permute(p).windowLast(kh, stride, dilation); // (..., OW, KW, OH, KH)
-    var q = IntStream.range(0, n + 1).toArray();
-    q[n - 3] = n - 1; q[n - 2] = n - 3; q[n - 1] = n; q[n] = n - 2;
-    return x.permute(q);
+    return pool(new int[]{kh, kw}, new int[]{stride, stride}, new int[]{dilation, dilation});
   }
 
   /** (..., i) → (..., o, k) with value x[o·stride + k·dilation], using only movement ops. */
