@@ -160,7 +160,7 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
         case 4 -> s = p.expect(Protobuf.LEN).bytes();
         case 5 -> t = tensor(p.expect(Protobuf.LEN).message("t"), dir);
         case 6 -> g = graph(p.expect(Protobuf.LEN).message("g"), dir);
-        case 7 -> p.floats(b -> floats.add(Float.intBitsToFloat(b)));
+        case 7 -> p.fixed(4, b -> floats.add(Float.intBitsToFloat((int) b)));
         case 8 -> p.longs(ints::add);
         case 9 -> strings.add(p.expect(Protobuf.LEN).bytes());
         case 10 -> tensors.add(tensor(p.expect(Protobuf.LEN).message("tensors"), dir));
@@ -235,8 +235,8 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, Graph graph) {
             throw p.corrupt("tensor '" + name + "' has values in both " + valuesFieldName(valuesField) + " and " + valuesFieldName(p.field()));
           valuesField = p.field();
           switch (valuesField) {
-            case 4 -> p.floats(b -> values.add((long) b));
-            case 10 -> p.doubles(values::add);
+            case 4 -> p.fixed(4, values::add);
+            case 10 -> p.fixed(8, values::add);
             default -> p.longs(values::add);
           }
         }

@@ -111,24 +111,15 @@ final class Protobuf {
     while (packed.pos < packed.end) out.accept(packed.varint());
   }
 
-  /** The values of a repeated float (fixed32) field, packed or single. */
-  void floats(java.util.function.IntConsumer bits) {
-    if (wire() == FIXED32) { bits.accept(fixed32()); return; }
-    if (wire() != LEN) throw corrupt("field " + field() + " should hold floats, has wire type " + wire());
+  /** The bits of a repeated float (4 bytes, sign-extended) or double (8 bytes) field, packed or single. */
+  void fixed(int bytes, java.util.function.LongConsumer bits) {
+    var kind = bytes == 4 ? "floats" : "doubles";
+    if (wire() == (bytes == 4 ? FIXED32 : FIXED64)) { bits.accept(bytes == 4 ? fixed32() : fixed64()); return; }
+    if (wire() != LEN) throw corrupt("field " + field() + " should hold " + kind + ", has wire type " + wire());
     var s = span();
-    if (s[1] % 4 != 0) throw corrupt("packed floats of " + s[1] + " bytes");
+    if (s[1] % bytes != 0) throw corrupt("packed " + kind + " of " + s[1] + " bytes");
     var packed = new Protobuf(buf, s[0], s[0] + s[1], what, depth);
-    while (packed.pos < packed.end) bits.accept(packed.fixed32());
-  }
-
-  /** The values of a repeated double (fixed64) field, packed or single. */
-  void doubles(java.util.function.LongConsumer bits) {
-    if (wire() == FIXED64) { bits.accept(fixed64()); return; }
-    if (wire() != LEN) throw corrupt("field " + field() + " should hold doubles, has wire type " + wire());
-    var s = span();
-    if (s[1] % 8 != 0) throw corrupt("packed doubles of " + s[1] + " bytes");
-    var packed = new Protobuf(buf, s[0], s[0] + s[1], what, depth);
-    while (packed.pos < packed.end) bits.accept(packed.fixed64());
+    while (packed.pos < packed.end) bits.accept(bytes == 4 ? packed.fixed32() : packed.fixed64());
   }
 
   /** Checks the current field has the wire type expected. */
