@@ -36,7 +36,7 @@ public final class Tensor {
   private static volatile boolean training = false;
   // assigned values not computed yet; the next realize of anything computes them too (in the same schedule)
   private static final Map<Tensor, Boolean> PENDING = Collections.synchronizedMap(new WeakHashMap<>());
-  private static long seed = 0, rngCounter = 0;
+  private static long seed = 0;
 
   private Tensor(UOp uop, String device, boolean requiresGrad) {
     this.uop = uop;
@@ -114,21 +114,47 @@ public final class Tensor {
   /** The n×n identity (float32). */
   public static Tensor eye(int n) { return arange(n).reshape(n, 1).eq(arange(n).reshape(1, n)).cast(DType.FLOAT32); }
 
-  /** Seeds the random generator: the same seed gives the same numbers on every device. */
-  public static synchronized void manualSeed(long s) { seed = s; rngCounter = 0; }
+  /**
+   * Seeds the random generator: the same seed gives the same numbers on every device. The generator's key and
+   * counter are device tensors, changed by assign, so a JIT'd function draws new numbers on every replay.
+   */
+  public static synchronized void manualSeed(long s) {
+    seed = s;
+    for (var e : RNG.entrySet()) {
+      var fresh = rngState(e.getKey());
+      e.getValue().key().assign(fresh.key());
+      e.getValue().counter().assign(fresh.counter());
+    }
+  }
 
-  /** numel random 32-bit words from a counter-based generator (Threefry-2x32, 20 rounds) built from primitive ops. */
+  /** A device's generator: its Threefry key (uint32[2]) and the count of words drawn so far (uint64[1]). */
+  private record Rng(Tensor key, Tensor counter) {}
+  private static final Map<String, Rng> RNG = new java.util.HashMap<>();
+
+  private static Rng rngState(String dev) {
+    var d = Devices.get(dev);
+    var key = new Buffer(d, DType.UINT32, 2).copyIn(MemorySegment.ofArray(new int[]{(int) seed, (int) (seed >>> 32)}));
+    var counter = new Buffer(d, DType.UINT64, 1).copyIn(MemorySegment.ofArray(new long[1]));
+    return new Rng(new Tensor(Schedule.view(key, new int[]{2}), dev, false), new Tensor(Schedule.view(counter, new int[]{1}), dev, false));
+  }
+
+  /**
+   * n random 32-bit words from a counter-based generator (Threefry-2x32, 20 rounds) built from primitive ops: word i
+   * is the block at counter + i under the device's key, and the counter moves on by n.
+   */
   private static synchronized Tensor randomBits(int n) {
-    long start = rngCounter;
-    rngCounter += n;
     var dev = Devices.defaultName();
-    UOp ctr = UOp.of(Ops.ARANGE, DType.INT32, n).cast(DType.UINT32);
-    UOp x0 = ctr.add(start & 0xFFFFFFFFL), x1 = UOp.full(DType.UINT32, (double) (start >>> 32), n);
-    long k0 = seed & 0xFFFFFFFFL, k1 = (seed >>> 32) & 0xFFFFFFFFL, k2 = k0 ^ k1 ^ 0x1BD11BDAL;
-    long[] ks = {k0, k1, k2};
+    var st = RNG.computeIfAbsent(dev, Tensor::rngState);
+    var base = st.counter().uop.reshape(1).expand(n);
+    st.counter().assign(new Tensor(st.counter().uop.add(UOp.full(DType.UINT64, n, 1)), dev, false));
+    UOp x0 = UOp.of(Ops.ARANGE, DType.INT32, n).cast(DType.UINT32).add(base.cast(DType.UINT32));
+    UOp x1 = UOp.alu(Ops.SHR, base, UOp.full(DType.UINT64, 32, n)).cast(DType.UINT32);
+    var key = st.key().uop;
+    UOp k0 = key.shrink(new int[][]{{0, 1}}).expand(n), k1 = key.shrink(new int[][]{{1, 2}}).expand(n);
+    UOp[] ks = {k0, k1, UOp.alu(Ops.XOR, UOp.alu(Ops.XOR, k0, k1), UOp.full(DType.UINT32, 0x1BD11BDAL, n))};
     int[] rot = {13, 15, 26, 6, 17, 29, 16, 24};
     x0 = x0.add(k0);
-    x1 = x1.add(UOp.full(DType.UINT32, k1, n));
+    x1 = x1.add(k1);
     for (int g = 0; g < 5; g++) {
       for (int r = 0; r < 4; r++) {
         x0 = x0.add(x1);
@@ -136,8 +162,8 @@ public final class Tensor {
         var rotl = UOp.alu(Ops.OR, UOp.alu(Ops.SHL, x1, UOp.full(DType.UINT32, k, n)), UOp.alu(Ops.SHR, x1, UOp.full(DType.UINT32, 32 - k, n)));
         x1 = UOp.alu(Ops.XOR, rotl, x0);
       }
-      x0 = x0.add(UOp.full(DType.UINT32, ks[(g + 1) % 3], n));
-      x1 = x1.add(UOp.full(DType.UINT32, (ks[(g + 2) % 3] + g + 1) & 0xFFFFFFFFL, n));
+      x0 = x0.add(ks[(g + 1) % 3]);
+      x1 = x1.add(ks[(g + 2) % 3]).add(UOp.full(DType.UINT32, g + 1, n));
     }
     return new Tensor(x0, dev, false);
   }
@@ -860,14 +886,6 @@ public final class Tensor {
   }
 
   // ================================================================ nn functional
-  /**
-   * Columns per panel of a large right operand: matmul first copies it as panels of 32 columns, each panel's rows
-   * one after the other, so a register tile walking down the K rows reads memory in order instead of jumping a
-   * whole row (one page for N = 1024) per step. The values are the same; the copy costs K·N of N·K·M work.
-   */
-  private static final int PANEL = 32;
-  private static final Map<UOp, Tensor> PANELS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
-
   /** Matrix product with numpy/torch semantics (1-D, 2-D, batched, broadcast). */
   public Tensor matmul(Tensor o) {
     if (ndim() == 0 || o.ndim() == 0)
@@ -897,16 +915,6 @@ public final class Tensor {
       while (base.op().isMovement()) base = base.src(0);
       var views = base.op() == Ops.BUFFER || base.op() == Ops.CONST ? b.uop : b.uop.substitute(java.util.Map.of(base, UOp.of(Ops.CONTIGUOUS, base.dtype(), null, base)));
       b = b.derive(views).contiguous();
-    }
-    if (b.ndim() == 2 && n % PANEL == 0 && n >= 2 * PANEL && k >= 128 && Devices.get(device).localSize() == 0) { // GPUs read rows across work-items
-      // see PANEL; a stored matrix (a model's weight) is copied once and the copy kept while the matrix lives
-      boolean stored = Schedule.isView(b.uop) && !b.requiresGrad;
-      var panels = stored ? PANELS.get(b.uop) : null;
-      if (panels == null) {
-        panels = b.reshape(k, n / PANEL, PANEL).permute(1, 0, 2).contiguous();
-        if (stored) PANELS.put(b.uop, panels.realize());
-      }
-      b = panels.permute(1, 0, 2).reshape(k, n);
     }
     try {
       out = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3)).sum(-1);

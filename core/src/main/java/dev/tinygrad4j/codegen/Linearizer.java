@@ -9,7 +9,6 @@ import dev.tinygrad4j.uop.UOp.AxisType;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -43,9 +42,6 @@ public final class Linearizer {
   private int accs, freshIds = 1 << 20;
 
   private Linearizer(PatternMatcher<UOp> rules) { this.rules = rules; }
-
-  /** Simplifies the AST and returns its linearized program. */
-  public static List<UOp> linearize(UOp ast) { return linearize(ast, EnumSet.allOf(Ops.class)); }
 
   /** Simplifies the AST, decomposes the ops outside {@code supported}, and returns its linearized program. */
   public static List<UOp> linearize(UOp ast, Set<Ops> supported) {
@@ -244,9 +240,8 @@ public final class Linearizer {
    * their indices; throws if an index can be negative or can leave an accumulator. Gated loads and stores touch
    * memory only where their gate holds, so their index is not bounded here.
    */
-  public static long[] needs(String name, List<UOp> prog) {
-    // a buffer the simplified program never touches (e.g. multiplied by zero) has no DEFINE_GLOBAL: size by the highest
-    var needs = new long[1 + prog.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1)];
+  public static long[] needs(String name, List<UOp> prog, int buffers) {
+    var needs = new long[buffers]; // a buffer the simplified program never touches (e.g. multiplied by zero) needs 0
     for (var u : prog) {
       if ((u.op() != Ops.LOAD && u.op() != Ops.STORE) || u.src().size() > (u.op() == Ops.LOAD ? 2 : 3)) continue; // gated
       var buf = u.src(0).op() == Ops.BARRIER ? u.src(0).src(0).src(0) : u.src(0); // a local buffer read after its barrier

@@ -1,81 +1,130 @@
 package dev.tinygrad4j.engine;
 
 import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.codegen.Codegen;
 import dev.tinygrad4j.codegen.Linearizer;
-import dev.tinygrad4j.codegen.Optimizer;
+import dev.tinygrad4j.codegen.ProgramSpec;
 import dev.tinygrad4j.runtime.Buffer;
 import dev.tinygrad4j.runtime.Device;
-import dev.tinygrad4j.uop.PatternMatcher;
-import dev.tinygrad4j.uop.Symbolic;
 import dev.tinygrad4j.uop.UOp;
 
 import java.lang.foreign.Arena;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** Runs schedules: compiles each kernel once per device (cached by its AST) and launches it. */
+/**
+ * Runs schedules: compiles each kernel once per device through {@link Codegen#compile} (the kernels of a schedule
+ * in parallel), caches the result by AST, and launches it after checking its buffers against the spec's bounds.
+ */
 public final class Runner {
   private Runner() {}
 
-  private record CacheKey(Device device, UOp ast) {}
-  /** A compiled kernel and the number of elements each of its buffers must hold. */
-  private record Compiled(Device.Program program, long[] needs) {}
-  private static final Map<CacheKey, Compiled> PROGRAMS = new HashMap<>();
-  private static long kernelsRun, kernelNanos;
+  /** A kernel ready to launch: its spec and its device's program. */
+  public record Compiled(ProgramSpec spec, Device.Program program) {}
+
+  private record Key(Device device, UOp ast) {}
+  private static final Map<Key, CompletableFuture<Compiled>> PROGRAMS = new ConcurrentHashMap<>();
+  private static final ExecutorService COMPILERS = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), r -> {
+    var t = new Thread(r, "tinygrad4j-compile");
+    t.setDaemon(true);
+    return t;
+  });
+  // counters only, never a lock: compiler threads must not wait for a thread that waits for them
+  private static final AtomicLong KERNELS_RUN = new AtomicLong(), KERNEL_NANOS = new AtomicLong(), COMPILED = new AtomicLong();
 
   /** Number of kernels launched since start (tests use it to count fusion). */
-  public static synchronized long kernelsRun() { return kernelsRun; }
+  public static long kernelsRun() { return KERNELS_RUN.get(); }
   /** Seconds spent inside kernels since start (benchmarks time kernels apart from scheduling and allocation). */
-  public static synchronized double kernelSeconds() { return kernelNanos / 1e9; }
+  public static double kernelSeconds() { return KERNEL_NANOS.get() / 1e9; }
+  /** Number of kernels compiled since start (each AST once per device). */
+  public static long kernelsCompiled() { return COMPILED.get(); }
 
   /** Realizes roots on their devices and returns the buffer views holding their values. */
   public static synchronized List<UOp> realize(List<UOp> roots, List<Device> devices) {
     var plan = Schedule.create(roots, devices);
-    int debug = Flags.debug();
+    // every kernel of the schedule starts compiling now, on all cores; each waits for its own before it runs
+    var pending = new ArrayList<CompletableFuture<Compiled>>();
+    for (var item : plan.items()) if (item instanceof Schedule.Kernel k) pending.add(compileAsync(k.device(), k.name(), k.ast()));
+    int next = 0;
     for (var item : plan.items()) {
       switch (item) {
-        case Schedule.Copy c -> {
-          try (var arena = Arena.ofConfined()) {
-            var host = arena.allocate(c.src().nbytes());
-            c.dst().copyIn(c.src().copyOut(host));
-          }
-          if (debug >= 1) System.out.printf("copy %8d bytes  %s -> %s%n", c.src().nbytes(), c.src().device().name(), c.dst().device().name());
-        }
-        case Schedule.Kernel k -> run(k, debug);
+        case Schedule.Copy c -> transfer(c.dst(), c.src());
+        case Schedule.Kernel k -> launch(join(pending.get(next++)), k.bufs());
       }
     }
     Schedule.commit(plan); // only now: a schedule that failed halfway leaves no half-made results behind
-    var views = new java.util.ArrayList<UOp>();
+    var views = new ArrayList<UOp>();
     for (int i = 0; i < roots.size(); i++) views.add(Schedule.realized(roots.get(i), devices.get(i)));
     return views;
   }
 
-  /** Compiles (once) and runs one kernel; its buffers are checked against the index bounds first. */
-  static void run(Schedule.Kernel k, int debug) {
-    var dev = k.bufs().getFirst().device();
-    if (debug >= 5) System.out.println(k.ast());
-    var prog = PROGRAMS.get(new CacheKey(dev, k.ast()));
-    if (prog == null) {
-      var ast = PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES); // opts read clean index expressions
-      var opts = Flags.getInt("NOOPT", 0) != 0 ? List.<Optimizer.Opt>of() : dev.localSize() > 0 ? Optimizer.gpu(ast, dev.localSize()) : Optimizer.heuristic(ast, dev.threads());
-      if (debug >= 3) System.out.println("opts for " + k.name() + ": " + opts);
-      var linear = Linearizer.linearize(Optimizer.apply(ast, opts), dev.ops());
-      if (debug >= 4) System.out.println(Linearizer.format(k.name(), linear));
-      var needs = Linearizer.needs(k.name(), linear); // before any code is made: a bad index throws here
-      prog = new Compiled(dev.compile(k.name(), linear), needs);
-      PROGRAMS.put(new CacheKey(dev, k.ast()), prog);
+  /** The kernel compiled for dev (once per AST; later calls get the same program). */
+  public static Compiled compile(Device dev, String name, UOp ast) { return join(compileAsync(dev, name, ast)); }
+
+  private static CompletableFuture<Compiled> compileAsync(Device dev, String name, UOp ast) {
+    return PROGRAMS.computeIfAbsent(new Key(dev, ast), k -> CompletableFuture.supplyAsync(() -> {
+      int debug = Flags.debug();
+      if (debug >= 5) System.out.println(ast);
+      var spec = Codegen.compile(name, ast, dev.target());
+      if (debug >= 3) System.out.println("opts for " + name + ": " + spec.opts());
+      if (debug >= 4) System.out.println(Linearizer.format(name, spec.linear()) + spec.source());
+      var program = dev.compile(spec);
+      COMPILED.incrementAndGet();
+      return new Compiled(spec, program);
+    }, COMPILERS));
+  }
+
+  private static Compiled join(CompletableFuture<Compiled> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      PROGRAMS.values().remove(f); // a failed compile is not remembered: the next call tries again and gets the error again
+      if (e.getCause() instanceof RuntimeException r) throw r;
+      if (e.getCause() instanceof Error err) throw err;
+      throw e;
     }
-    for (int i = 0; i < prog.needs().length; i++)
-      if (i >= k.bufs().size() || k.bufs().get(i).size() < prog.needs()[i]) throw new IllegalStateException("kernel " + k.name()
-          + " reads or writes " + prog.needs()[i] + " elements of buffer " + i + ", which has " + (i < k.bufs().size() ? k.bufs().get(i).size() : 0));
-    var mems = k.bufs().stream().map(Buffer::mem).toArray();
+  }
+
+  /** Compiles (once) and launches one kernel of a schedule. */
+  public static void run(Schedule.Kernel k) { launch(compile(k.device(), k.name(), k.ast()), k.bufs()); }
+
+  /** Copies src's contents into dst through the host. */
+  public static void transfer(Buffer dst, Buffer src) {
+    try (var arena = Arena.ofConfined()) {
+      var host = arena.allocate(src.nbytes());
+      dst.copyIn(src.copyOut(host));
+    }
+    if (Flags.debug() >= 1) System.out.printf("copy %8d bytes  %s -> %s%n", src.nbytes(), src.device().name(), dst.device().name());
+  }
+
+  /** Launches a compiled kernel on these buffers (one per parameter) once they pass the spec's bounds. */
+  public static void launch(Compiled c, List<Buffer> bufs) {
+    var spec = c.spec();
+    if (bufs.size() != spec.params().size()) throw new IllegalStateException("kernel " + spec.name() + " takes " + spec.params().size() + " buffers, got " + bufs.size());
+    var mems = new Object[bufs.size()];
+    for (int i = 0; i < mems.length; i++) {
+      var b = bufs.get(i);
+      long need = spec.params().get(i).needs();
+      if (b.size() < need) throw new IllegalStateException("kernel " + spec.name() + " reads or writes " + need + " elements of buffer " + i + ", which has " + b.size());
+      mems[i] = b.mem();
+    }
+    int debug = Flags.debug();
     long t0 = System.nanoTime();
-    prog.program().run(mems);
+    c.program().run(mems);
     long ns = System.nanoTime() - t0;
-    kernelsRun++;
-    kernelNanos += ns;
-    if (debug >= 2) System.out.printf("%-8s kernel %-24s bufs %-3d %10.3f ms%n", dev.name(), k.name(), k.bufs().size(), ns / 1e6);
-    else if (debug >= 1) System.out.printf("%-8s kernel %-24s bufs %d%n", dev.name(), k.name(), k.bufs().size());
+    bufs.getFirst().written();
+
+    KERNELS_RUN.incrementAndGet();
+    KERNEL_NANOS.addAndGet(ns);
+    var dev = bufs.getFirst().device().name();
+    if (debug >= 2) System.out.printf("%-8s kernel %-24s bufs %-3d %10.3f ms%n", dev, spec.name(), bufs.size(), ns / 1e6);
+    else if (debug >= 1) System.out.printf("%-8s kernel %-24s bufs %d%n", dev, spec.name(), bufs.size());
   }
 }

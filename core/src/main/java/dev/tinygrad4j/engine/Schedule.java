@@ -26,11 +26,14 @@ public final class Schedule {
   /** One step of a schedule. */
   public sealed interface Item permits Kernel, Copy {}
   /** A kernel: its AST and the buffers for its parameters (output first). */
-  public record Kernel(String name, UOp ast, List<Buffer> bufs) implements Item {}
+  public record Kernel(String name, UOp ast, List<Buffer> bufs) implements Item {
+    /** The device it runs on: that of its output. */
+    public Device device() { return bufs.getFirst().device(); }
+  }
   /** A copy between devices. */
   public record Copy(Buffer dst, Buffer src) implements Item {}
   /** The steps, and the nodes whose buffers they fill (recorded by {@link #commit} once the steps have run). */
-  public record Plan(List<Item> items, Map<UOp, UOp> realized) {}
+  public record Plan(List<Item> items, Map<UOp, UOp> realized, Panels.Made panels) {}
 
   // realized nodes: a lazy node → per device, the view of the buffer holding its value (a graph without buffers,
   // such as random numbers, is the same node on every device); weak so graphs nobody holds go away
@@ -101,6 +104,7 @@ public final class Schedule {
 
   /** The schedule that realizes roots (each on its device); once it has run, {@link #commit} records the results. */
   public static Plan create(List<UOp> roots, List<Device> devices) {
+    if (dev.tinygrad4j.uop.Spec.enabled()) roots.forEach(dev.tinygrad4j.uop.Spec::tensor);
     var memos = new HashMap<Device, Map<UOp, UOp>>();
     var rs = new ArrayList<UOp>();
     for (int i = 0; i < roots.size(); i++) rs.add(substitute(roots.get(i), devices.get(i), memos));
@@ -116,6 +120,7 @@ public final class Schedule {
     capKernelSize(nodes, points);
     // emit in dependency order
     var items = new ArrayList<Item>();
+    var panels = new Panels.Made();
     var views = new IdentityHashMap<UOp, UOp>();
     for (var n : nodes) {
       if (!points.contains(n)) continue;
@@ -134,17 +139,20 @@ public final class Schedule {
         var ast = Lowerer.lower(value, out, bufs);
         for (var b : bufs) if (b.device() != dev) throw new IllegalArgumentException(
             "a kernel on " + dev.name() + " reads a buffer on " + b.device().name() + ": move tensors with to(device) first");
+        if (!dev.target().gpu()) ast = Panels.apply(ast, bufs, items, panels);
         items.add(new Kernel(name(ast, n.shape()), ast, bufs));
       }
       views.put(n, view(out, n.shape()));
     }
     var realized = new IdentityHashMap<>(views);
     for (int i = 0; i < roots.size(); i++) realized.put(roots.get(i), views.getOrDefault(rs.get(i), rs.get(i)));
-    return new Plan(items, realized);
+    return new Plan(items, realized, panels);
   }
+
 
   /** Records the buffers a plan has filled, so later schedules read them instead of recomputing. */
   public static void commit(Plan plan) {
+    Panels.commit(plan.panels());
     for (var e : plan.realized().entrySet()) {
       if (e.getKey() == e.getValue()) continue; // already a view
       REALIZED.computeIfAbsent(e.getKey(), k -> new HashMap<>()).put(deviceOfView(e.getValue()), e.getValue());

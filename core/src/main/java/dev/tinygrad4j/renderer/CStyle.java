@@ -1,6 +1,10 @@
 package dev.tinygrad4j.renderer;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.codegen.Lanes;
+import dev.tinygrad4j.codegen.ProgramSpec;
+import dev.tinygrad4j.codegen.ProgramSpec.Launch;
+import dev.tinygrad4j.codegen.Renderer;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
 import dev.tinygrad4j.uop.UOp.AxisType;
@@ -11,12 +15,12 @@ import java.util.Map;
 
 /**
  * Renders a linearized kernel as a C function. The dialect hooks (keywords, prelude, how a kernel is declared) are
- * what OpenCL and CUDA will override; ALU ops, loops, loads and stores are shared. Values follow the interpreter's
+ * what OpenCL and CUDA override; ALU ops, loops, loads and stores are shared. Values follow the interpreter's
  * meaning: float16/bfloat16 are computed in float and rounded after every op, ints wrap (compile with -fwrapv), floats
- * convert to ints saturating like Java, a*b+c is fused only where the graph says MULACC (-ffp-contract=off).
+ * convert to ints saturating like Java, a*b+c is fused only where the graph says MULACC (-ffp-contract=off). Vector
+ * loops and vector accumulators are the ones codegen's lane plan names; the renderer keeps nothing between kernels.
  */
-public class CStyle {
-  private int vars;
+public class CStyle implements Renderer {
 
   /** Types as C spells them (half types are held in float and stored as their 16 bits). */
   protected String type(DType dt) {
@@ -38,8 +42,8 @@ public class CStyle {
   /** The type a value is computed in. */
   protected String valueType(DType dt) { return dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "float" : type(dt); }
 
-  /** Helpers every kernel may use. */
-  protected String prelude() {
+  /** Helpers every kernel may use, with vector types up to w lanes. */
+  protected String prelude(int w) {
     return """
         #include <math.h>
         #include <stdbool.h>
@@ -83,7 +87,7 @@ public class CStyle {
         static inline float b2f(unsigned short b) { unsigned int u = (unsigned int)b << 16; float f; memcpy(&f, &u, 4); return f; }
         static inline unsigned short f2b(float f) { unsigned int u; memcpy(&u, &f, 4);
           return f != f ? (unsigned short)((u >> 16) | 0x40) : (unsigned short)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
-        """ + vectorPrelude(lanes());
+        """ + vectorPrelude(w);
   }
 
   /**
@@ -110,28 +114,6 @@ public class CStyle {
     return out.toString();
   }
 
-  private final int lanes;
-
-  /** A renderer whose innermost UPCAST loops run as vectors of up to lanes floats (8 or 16; 1 for none). */
-  public CStyle(int lanes) { this.lanes = lanes; }
-
-  /**
-   * The most float32 lanes innermost UPCAST loops run as (1: none). Register tiles need vectors written out:
-   * compilers do not keep a tile's accumulator array in registers on their own.
-   */
-  public int lanes() { return lanes; }
-
-  /** The lanes a loop of n elements runs as: 16 where n is a multiple of 16 and the target has them, else 8. */
-  private int widthOf(int n) { return lanes >= 16 && n % 16 == 0 ? 16 : Math.min(lanes, 8); }
-
-  private static final int MAX_CHUNKS = 4; // vector loops this short become straight-line code
-
-  /** Vector loops of the program being rendered, with their varying nodes, and accumulators kept as vectors. */
-  private Map<UOp, java.util.Set<UOp>> vectorLoops = Map.of();
-  private Map<UOp, java.util.Set<Long>> promoted = Map.of();
-  private final Map<UOp, Integer> accWidth = new IdentityHashMap<>();
-  private List<UOp> rendering = List.of();
-
   // ---- dialect hooks (OpenCL, CUDA override them)
   /** The function head of a kernel. */
   protected String kernelHead(String name, String params) { return "void " + name + "(" + params + ")"; }
@@ -155,178 +137,200 @@ public class CStyle {
   /** Waits until every work-item of the group has reached it, with its local memory stores visible. */
   protected String barrier() { throw new IllegalStateException("C renderer: no barriers"); }
 
-  /** The sizes of a GPU kernel's launch: work-groups and work-items per group, three dimensions each. */
-  public record Launch(long[] groups, long[] locals) {
-    /** The launch of a linearized program: its GLOBAL and LOCAL ranges, each kind numbered in id order. */
-    public static Launch of(List<UOp> prog) {
-      var l = new Launch(new long[]{1, 1, 1}, new long[]{1, 1, 1});
-      for (var u : prog)
-        if (u.op() == Ops.RANGE && (u.axisType() == AxisType.GLOBAL || u.axisType() == AxisType.LOCAL))
-          (u.axisType() == AxisType.GLOBAL ? l.groups : l.locals)[dim(prog, u)] = u.rangeSize();
-      return l;
-    }
-
-    static int dim(List<UOp> prog, UOp r) {
-      int d = (int) prog.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == r.axisType() && u.axisId() < r.axisId()).count();
-      if (d > 2) throw new IllegalStateException("a GPU launch has 3 dimensions, this kernel has more " + r.axisType() + " ranges");
-      return d;
-    }
+  @Override public ProgramSpec.Source render(String name, List<ProgramSpec.Param> params, Lanes.Plan plan) {
+    return new ProgramSpec.Source.Text(new Kernel(plan).render(name, params));
   }
 
-  /** The C source of a kernel named name: parameters are its buffers, then start/end of a THREAD range if any. */
-  public String render(String name, List<UOp> prog) {
-    vars = 0;
-    int w = lanes();
-    if (w > 1) {
-      prog = Lanes.unrollTiles(prog, this::widthOf, false);
-      vectorLoops = Lanes.vectorLoops(prog, this::widthOf, false);
-      promoted = Lanes.promotable(prog, vectorLoops, this::widthOf, MAX_CHUNKS);
-      accWidth.clear();
-      for (int pc = 0; pc < prog.size(); pc++) // the width of the loops that touch each promoted accumulator
-        if (vectorLoops.containsKey(prog.get(pc)))
-          for (var u : prog.subList(pc + 1, Lanes.endOf(prog, pc)))
-            if ((u.op() == Ops.LOAD || u.op() == Ops.STORE) && promoted.containsKey(u.src(0))) accWidth.put(u.src(0), widthOf(prog.get(pc).rangeSize()));
-    }
-    var names = new IdentityHashMap<UOp, String>();
-    var body = new StringBuilder();
-    rendering = prog;
-    var params = new StringBuilder();
-    int depth = 1;
-    for (int pc = 0; pc < prog.size(); pc++) {
-      var u = prog.get(pc);
-      if (u.op() == Ops.ENDRANGE) depth--;
-      var ind = "  ".repeat(depth);
-      if (vectorLoops.containsKey(u)) {
-        int end = Lanes.endOf(prog, pc);
-        vectorLoop(u, prog.subList(pc + 1, end), names, body, ind);
-        pc = end;
-        continue;
-      }
-      var line = line(u, names);
-      if (line != null) body.append(ind).append(line).append('\n');
-      if (u.op() == Ops.RANGE) depth++;
-    }
-    prog.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).sorted(java.util.Comparator.comparingInt(u -> (Integer) u.arg()))
-        .forEach(u -> params.append(params.isEmpty() ? "" : ", ").append(bufferParam(u.dtype(), (Integer) u.arg())));
-    boolean threaded = prog.stream().anyMatch(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD);
-    if (threaded) params.append(", int start, int end"); // the chunk [start, end) of a THREAD range a pool thread runs
-    vectorLoops = Map.of();
-    promoted = Map.of();
-    return prelude() + kernelHead(name, params.toString()) + " {\n" + body + "}\n";
-  }
+  /** The state of rendering one kernel: value names, the lane plan, a counter for fresh names. */
+  private final class Kernel {
+    private final Lanes.Plan plan;
+    private final List<UOp> prog;
+    private final Map<UOp, String> names = new IdentityHashMap<>();
+    private int vars;
 
-  /** One scalar statement (null for nodes that are only names). */
-  private String line(UOp u, Map<UOp, String> names) {
-    return switch (u.op()) {
-      case CONST -> { names.put(u, literal(u)); yield null; }
-      case DEFINE_GLOBAL -> { names.put(u, "data" + u.arg()); yield null; }
-      case RANGE -> {
-        var r = "r" + u.axisId();
-        names.put(u, r);
-        yield switch (u.axisType()) {
-          case THREAD -> "for (int " + r + " = start; " + r + " < end; " + r + "++) {";
-          case GLOBAL, LOCAL -> "{ int " + r + " = " + launchIndex(u.axisType(), Launch.dim(rendering, u)) + ";";
-          default -> "for (int " + r + " = 0; " + r + " < " + name(names, u.src(0)) + "; " + r + "++) {";
-        };
-      }
-      case DEFINE_LOCAL -> {
-        names.put(u, "loc" + ((UOp.Acc) u.arg()).id());
-        yield localBuffer(u.dtype() == DType.BOOL ? type(u.dtype()) : valueType(u.dtype()), names.get(u), ((UOp.Acc) u.arg()).size());
-      }
-      case BARRIER -> {
-        names.put(u, names.get(u.src(0).src(0)));
-        yield barrier();
-      }
-      case ENDRANGE -> "}";
-      case DEFINE_ACC -> {
-        var acc = (UOp.Acc) u.arg();
-        var n = "acc" + acc.id();
-        names.put(u, n);
-        var vec = promoted.get(u);
-        if (vec != null) yield "f" + accWidth.get(u) + " " + String.join(", ", vec.stream().map(off -> n + "_" + off).toList()) + ";";
-        yield acc.size() > 1 ? valueType(u.dtype()) + " " + n + "[" + acc.size() + "];"
-            : valueType(u.dtype()) + " " + n + " = " + name(names, u.src(0)) + ";";
-      }
-      case ASSIGN -> name(names, u.src(0)) + " = " + name(names, u.src(1)) + ";";
-      case STORE -> {
-        var buf = u.src(0);
-        var v = name(names, u.src(2));
-        var store = name(names, buf) + "[" + name(names, u.src(1)) + "] = " + (buf.op() == Ops.DEFINE_GLOBAL ? toMemory(buf.dtype(), v) : v) + ";";
-        yield u.src().size() > 3 ? "if (" + name(names, u.src(3)) + ") " + store : store;
-      }
-      default -> {
-        var n = "v" + (vars++);
-        names.put(u, n);
-        yield valueType(u.dtype()) + " " + n + " = " + expr(u, names) + ";";
-      }
-    };
-  }
+    Kernel(Lanes.Plan plan) { this.plan = plan; this.prog = plan.linear(); }
 
-  /**
-   * An innermost UPCAST loop as f8 vectors: short ones as one block per chunk (constant offsets, so accumulators
-   * can be vector variables), longer ones as a loop stepping by the lane count; then the leftover elements one by one.
-   */
-  private void vectorLoop(UOp r, List<UOp> body, Map<UOp, String> names, StringBuilder out, String ind) {
-    int w = widthOf(r.rangeSize()), n = r.rangeSize(), chunks = n / w, tail = chunks * w;
-    var rv = "r" + r.axisId();
-    names.put(r, rv);
-    var varying = vectorLoops.get(r);
-    if (chunks <= MAX_CHUNKS) {
-      for (int k = 0; k < chunks; k++) {
-        out.append(ind).append("{ int ").append(rv).append(" = ").append(k * w).append(";\n");
-        vectorBody(r, k, body, varying, names, out, ind + "  ");
+    /** The C source: parameters are every buffer in number order, then start/end of a THREAD range if any. */
+    String render(String name, List<ProgramSpec.Param> params) {
+      var body = new StringBuilder();
+      int depth = 1;
+      for (int pc = 0; pc < prog.size(); pc++) {
+        var u = prog.get(pc);
+        if (u.op() == Ops.ENDRANGE) depth--;
+        var ind = "  ".repeat(depth);
+        if (plan.loops().containsKey(u)) {
+          int end = Lanes.endOf(prog, pc);
+          vectorLoop(u, prog.subList(pc + 1, end), body, ind);
+          pc = end;
+          continue;
+        }
+        var line = line(u);
+        if (line != null) body.append(ind).append(line).append('\n');
+        if (u.op() == Ops.RANGE) depth++;
+      }
+      var head = new StringBuilder();
+      for (var p : params) head.append(head.isEmpty() ? "" : ", ").append(bufferParam(p.dtype(), p.index()));
+      boolean threaded = prog.stream().anyMatch(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD);
+      if (threaded) head.append(", int start, int end"); // the chunk [start, end) of a THREAD range a pool thread runs
+      return prelude(plan.widths().isEmpty() ? 1 : plan.widths().getFirst()) + kernelHead(name, head.toString()) + " {\n" + body + "}\n";
+    }
+
+    /** One scalar statement (null for nodes that are only names). */
+    String line(UOp u) {
+      return switch (u.op()) {
+        case CONST -> { names.put(u, literal(u)); yield null; }
+        case DEFINE_GLOBAL -> { names.put(u, "data" + u.arg()); yield null; }
+        case RANGE -> {
+          var r = "r" + u.axisId();
+          names.put(u, r);
+          yield switch (u.axisType()) {
+            case THREAD -> "for (int " + r + " = start; " + r + " < end; " + r + "++) {";
+            case GLOBAL, LOCAL -> "{ int " + r + " = " + launchIndex(u.axisType(), Launch.dim(prog, u)) + ";";
+            default -> "for (int " + r + " = 0; " + r + " < " + name(u.src(0)) + "; " + r + "++) {";
+          };
+        }
+        case DEFINE_LOCAL -> {
+          names.put(u, "loc" + ((UOp.Acc) u.arg()).id());
+          yield localBuffer(u.dtype() == DType.BOOL ? type(u.dtype()) : valueType(u.dtype()), names.get(u), ((UOp.Acc) u.arg()).size());
+        }
+        case BARRIER -> {
+          names.put(u, names.get(u.src(0).src(0)));
+          yield barrier();
+        }
+        case ENDRANGE -> "}";
+        case DEFINE_ACC -> {
+          var acc = (UOp.Acc) u.arg();
+          var n = "acc" + acc.id();
+          names.put(u, n);
+          var vec = plan.promoted().get(u);
+          if (vec != null) yield "f" + plan.accWidth().get(u) + " " + String.join(", ", vec.stream().map(off -> n + "_" + off).toList()) + ";";
+          yield acc.size() > 1 ? valueType(u.dtype()) + " " + n + "[" + acc.size() + "];"
+              : valueType(u.dtype()) + " " + n + " = " + name(u.src(0)) + ";";
+        }
+        case ASSIGN -> name(u.src(0)) + " = " + name(u.src(1)) + ";";
+        case STORE -> {
+          var buf = u.src(0);
+          var v = name(u.src(2));
+          var store = name(buf) + "[" + name(u.src(1)) + "] = " + (buf.op() == Ops.DEFINE_GLOBAL ? toMemory(buf.dtype(), v) : v) + ";";
+          yield u.src().size() > 3 ? "if (" + name(u.src(3)) + ") " + store : store;
+        }
+        default -> {
+          var n = "v" + (vars++);
+          names.put(u, n);
+          yield valueType(u.dtype()) + " " + n + " = " + expr(u) + ";";
+        }
+      };
+    }
+
+    /**
+     * An innermost UPCAST loop as f8 vectors: short ones as one block per chunk (constant offsets, so accumulators
+     * can be vector variables), longer ones as a loop stepping by the lane count; then the leftover elements one by one.
+     */
+    void vectorLoop(UOp r, List<UOp> body, StringBuilder out, String ind) {
+      int w = plan.width(r.rangeSize()), n = r.rangeSize(), chunks = n / w, tail = chunks * w;
+      var rv = "r" + r.axisId();
+      names.put(r, rv);
+      var varying = plan.loops().get(r);
+      if (chunks <= Lanes.MAX_CHUNKS) {
+        for (int k = 0; k < chunks; k++) {
+          out.append(ind).append("{ int ").append(rv).append(" = ").append(k * w).append(";\n");
+          vectorBody(r, k, body, varying, out, ind + "  ");
+          out.append(ind).append("}\n");
+        }
+      } else {
+        out.append(ind).append("for (int ").append(rv).append(" = 0; ").append(rv).append(" < ").append(tail).append("; ").append(rv).append(" += ").append(w).append(") {\n");
+        vectorBody(r, -1, body, varying, out, ind + "  ");
         out.append(ind).append("}\n");
       }
-    } else {
-      out.append(ind).append("for (int ").append(rv).append(" = 0; ").append(rv).append(" < ").append(tail).append("; ").append(rv).append(" += ").append(w).append(") {\n");
-      vectorBody(r, -1, body, varying, names, out, ind + "  ");
+      if (tail == n) return;
+      out.append(ind).append("for (int ").append(rv).append(" = ").append(tail).append("; ").append(rv).append(" < ").append(n).append("; ").append(rv).append("++) {\n");
+      for (var u : body) {
+        var line = line(u);
+        if (line != null) out.append(ind).append("  ").append(line).append('\n');
+      }
       out.append(ind).append("}\n");
     }
-    if (tail == n) return;
-    out.append(ind).append("for (int ").append(rv).append(" = ").append(tail).append("; ").append(rv).append(" < ").append(n).append("; ").append(rv).append("++) {\n");
-    for (var u : body) {
-      var line = line(u, names);
-      if (line != null) out.append(ind).append("  ").append(line).append('\n');
-    }
-    out.append(ind).append("}\n");
-  }
 
-  private void vectorBody(UOp r, int chunk, List<UOp> body, java.util.Set<UOp> varying, Map<UOp, String> names, StringBuilder out, String ind) {
-    int w = widthOf(r.rangeSize());
-    var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their vector names
-    java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s) : "bc" + w + "(" + name(names, s) + ")";
-    for (var u : body) {
-      String line;
-      if (!varying.contains(u) || u.op() == Ops.ADD && u.dtype() == DType.INT32) line = line(u, names); // scalars, lane-0 indices
-      else {
-        var n = "v" + (vars++);
-        var acc = promoted.get(u.src(0));
-        String val = switch (u.op()) {
-          case ADD -> v.apply(u.src(0)) + " + " + v.apply(u.src(1));
-          case MUL -> v.apply(u.src(0)) + " * " + v.apply(u.src(1));
-          case NEG -> "-" + v.apply(u.src(0));
-          case MULACC -> "fma" + w + "(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
-          case LOAD -> acc != null ? name(names, u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, w)
-              : "ld" + w + "(&" + name(names, u.src(0)) + "[" + name(names, u.src(1)) + "])";
-          case STORE -> null;
-          default -> throw new IllegalStateException("not a vector op: " + u.op());
-        };
-        if (val != null) {
-          vec.put(u, n);
-          line = "f" + w + " " + n + " = " + val + ";";
-        } else {
-          line = acc != null ? name(names, u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, w) + " = " + v.apply(u.src(2)) + ";"
-              : "st" + w + "(&" + name(names, u.src(0)) + "[" + name(names, u.src(1)) + "], " + v.apply(u.src(2)) + ");";
+    void vectorBody(UOp r, int chunk, List<UOp> body, java.util.Set<UOp> varying, StringBuilder out, String ind) {
+      int w = plan.width(r.rangeSize());
+      var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their vector names
+      java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s) : "bc" + w + "(" + name(s) + ")";
+      for (var u : body) {
+        String line;
+        if (!varying.contains(u) || u.op() == Ops.ADD && u.dtype() == DType.INT32) line = line(u); // scalars, lane-0 indices
+        else {
+          var n = "v" + (vars++);
+          var acc = plan.promoted().get(u.src(0));
+          String val = switch (u.op()) {
+            case ADD -> v.apply(u.src(0)) + " + " + v.apply(u.src(1));
+            case MUL -> v.apply(u.src(0)) + " * " + v.apply(u.src(1));
+            case NEG -> "-" + v.apply(u.src(0));
+            case MULACC -> "fma" + w + "(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
+            case LOAD -> acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, w)
+                : "ld" + w + "(&" + name(u.src(0)) + "[" + name(u.src(1)) + "])";
+            case STORE -> null;
+            default -> throw new IllegalStateException("not a vector op: " + u.op());
+          };
+          if (val != null) {
+            vec.put(u, n);
+            line = "f" + w + " " + n + " = " + val + ";";
+          } else {
+            line = acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, w) + " = " + v.apply(u.src(2)) + ";"
+                : "st" + w + "(&" + name(u.src(0)) + "[" + name(u.src(1)) + "], " + v.apply(u.src(2)) + ");";
+          }
         }
+        if (line != null) out.append(ind).append(line).append('\n');
       }
-      if (line != null) out.append(ind).append(line).append('\n');
     }
-  }
 
-  /** A node's C name; constants made when tiles were unrolled are not in the program, so they are written out. */
-  private String name(Map<UOp, String> names, UOp u) {
-    var n = names.get(u);
-    return n != null || !u.isConst() ? n : literal(u);
+    /** A node's C name; constants made when tiles were unrolled are not in the program, so they are written out. */
+    String name(UOp u) {
+      var n = names.get(u);
+      return n != null || !u.isConst() ? n : literal(u);
+    }
+
+    String expr(UOp u) {
+      var s = u.src().stream().map(this::name).toList();
+      var dt = u.dtype();
+      String f = mathSuffix(dt);
+      return switch (u.op()) {
+        case LOAD -> {
+          var buf = u.src(0);
+          var read = buf.op() == Ops.DEFINE_GLOBAL ? fromMemory(dt, s.get(0) + "[" + s.get(1) + "]") : s.get(0) + "[" + s.get(1) + "]";
+          yield s.size() > 2 ? "(" + s.get(2) + " ? " + read + " : 0)" : read;
+        }
+        case CAST -> dt == DType.BOOL ? "(" + s.get(0) + " != 0)"
+            : round(dt, u.src(0).dtype().isFloat() && !dt.isFloat()
+                ? "(" + valueType(dt) + ")" + (dt == DType.UINT64 ? "f2ull(" : "f2ll(") + s.get(0) + ")" : "(" + valueType(dt) + ")(" + s.get(0) + ")");
+        case BITCAST -> bitcast(u.src(0).dtype(), dt, s.get(0));
+        case WHERE -> "(" + s.get(0) + " ? " + s.get(1) + " : " + s.get(2) + ")";
+        case CMPLT -> "(" + s.get(0) + " < " + s.get(1) + ")";
+        case CMPNE -> "(" + s.get(0) + " != " + s.get(1) + ")";
+        case CMPEQ -> "(" + s.get(0) + " == " + s.get(1) + ")";
+        default -> round(dt, switch (u.op()) {
+          case ADD -> "(" + s.get(0) + " + " + s.get(1) + ")";
+          case MUL -> "(" + s.get(0) + " * " + s.get(1) + ")";
+          case IDIV -> u.src(1).isConst() ? "(" + s.get(0) + " / " + s.get(1) + ")" : "(" + s.get(1) + " ? " + s.get(0) + " / " + s.get(1) + " : 0)";
+          case MOD -> u.src(1).isConst() ? "(" + s.get(0) + " % " + s.get(1) + ")" : "(" + s.get(1) + " ? " + s.get(0) + " % " + s.get(1) + " : 0)";
+          case MAX -> dt.isFloat() ? (dt == DType.FLOAT64 ? "maxd(" : "maxf(") + s.get(0) + ", " + s.get(1) + ")"
+              : "(" + s.get(0) + " > " + s.get(1) + " ? " + s.get(0) + " : " + s.get(1) + ")";
+          case AND -> "(" + s.get(0) + " & " + s.get(1) + ")";
+          case OR -> "(" + s.get(0) + " | " + s.get(1) + ")";
+          case XOR -> "(" + s.get(0) + " ^ " + s.get(1) + ")";
+          case SHL -> "(" + s.get(0) + " << " + s.get(1) + ")";
+          case SHR -> "(" + s.get(0) + " >> " + s.get(1) + ")";
+          case MULACC -> dt.isFloat() ? "fma" + f + "(" + s.get(0) + ", " + s.get(1) + ", " + s.get(2) + ")" : "(" + s.get(0) + " * " + s.get(1) + " + " + s.get(2) + ")";
+          case NEG -> "(-" + s.get(0) + ")";
+          case EXP2 -> exp2(dt, s.get(0));
+          case LOG2 -> "log2" + f + "(" + s.get(0) + ")";
+          case SIN -> "sin" + f + "(" + s.get(0) + ")";
+          case SQRT -> "sqrt" + f + "(" + s.get(0) + ")";
+          case TRUNC -> dt.isFloat() ? "trunc" + f + "(" + s.get(0) + ")" : s.get(0);
+          case RECIPROCAL -> "(" + (dt == DType.FLOAT64 ? "1.0" : "1.0f") + " / " + s.get(0) + ")";
+          default -> throw new IllegalArgumentException("C renderer: no rendering for " + u.op());
+        });
+      };
+    }
   }
 
   private static String toMemory(DType dt, String v) {
@@ -340,49 +344,6 @@ public class CStyle {
   /** Rounds a float result to float16/bfloat16 precision, as the interpreter does after every op. */
   private static String round(DType dt, String v) {
     return dt == DType.FLOAT16 ? "h2f(f2h(" + v + "))" : dt == DType.BFLOAT16 ? "b2f(f2b(" + v + "))" : v;
-  }
-
-  private String expr(UOp u, Map<UOp, String> names) {
-    var s = u.src().stream().map(x -> name(names, x)).toList();
-    var dt = u.dtype();
-    String f = mathSuffix(dt);
-    return switch (u.op()) {
-      case LOAD -> {
-        var buf = u.src(0);
-        var read = buf.op() == Ops.DEFINE_GLOBAL ? fromMemory(dt, s.get(0) + "[" + s.get(1) + "]") : s.get(0) + "[" + s.get(1) + "]";
-        yield s.size() > 2 ? "(" + s.get(2) + " ? " + read + " : 0)" : read;
-      }
-      case CAST -> dt == DType.BOOL ? "(" + s.get(0) + " != 0)"
-          : round(dt, u.src(0).dtype().isFloat() && !dt.isFloat()
-              ? "(" + valueType(dt) + ")" + (dt == DType.UINT64 ? "f2ull(" : "f2ll(") + s.get(0) + ")" : "(" + valueType(dt) + ")(" + s.get(0) + ")");
-      case BITCAST -> bitcast(u.src(0).dtype(), dt, s.get(0));
-      case WHERE -> "(" + s.get(0) + " ? " + s.get(1) + " : " + s.get(2) + ")";
-      case CMPLT -> "(" + s.get(0) + " < " + s.get(1) + ")";
-      case CMPNE -> "(" + s.get(0) + " != " + s.get(1) + ")";
-      case CMPEQ -> "(" + s.get(0) + " == " + s.get(1) + ")";
-      default -> round(dt, switch (u.op()) {
-        case ADD -> "(" + s.get(0) + " + " + s.get(1) + ")";
-        case MUL -> "(" + s.get(0) + " * " + s.get(1) + ")";
-        case IDIV -> u.src(1).isConst() ? "(" + s.get(0) + " / " + s.get(1) + ")" : "(" + s.get(1) + " ? " + s.get(0) + " / " + s.get(1) + " : 0)";
-        case MOD -> u.src(1).isConst() ? "(" + s.get(0) + " % " + s.get(1) + ")" : "(" + s.get(1) + " ? " + s.get(0) + " % " + s.get(1) + " : 0)";
-        case MAX -> dt.isFloat() ? (dt == DType.FLOAT64 ? "maxd(" : "maxf(") + s.get(0) + ", " + s.get(1) + ")"
-            : "(" + s.get(0) + " > " + s.get(1) + " ? " + s.get(0) + " : " + s.get(1) + ")";
-        case AND -> "(" + s.get(0) + " & " + s.get(1) + ")";
-        case OR -> "(" + s.get(0) + " | " + s.get(1) + ")";
-        case XOR -> "(" + s.get(0) + " ^ " + s.get(1) + ")";
-        case SHL -> "(" + s.get(0) + " << " + s.get(1) + ")";
-        case SHR -> "(" + s.get(0) + " >> " + s.get(1) + ")";
-        case MULACC -> dt.isFloat() ? "fma" + f + "(" + s.get(0) + ", " + s.get(1) + ", " + s.get(2) + ")" : "(" + s.get(0) + " * " + s.get(1) + " + " + s.get(2) + ")";
-        case NEG -> "(-" + s.get(0) + ")";
-        case EXP2 -> exp2(dt, s.get(0));
-        case LOG2 -> "log2" + f + "(" + s.get(0) + ")";
-        case SIN -> "sin" + f + "(" + s.get(0) + ")";
-        case SQRT -> "sqrt" + f + "(" + s.get(0) + ")";
-        case TRUNC -> dt.isFloat() ? "trunc" + f + "(" + s.get(0) + ")" : s.get(0);
-        case RECIPROCAL -> "(" + (dt == DType.FLOAT64 ? "1.0" : "1.0f") + " / " + s.get(0) + ")";
-        default -> throw new IllegalArgumentException("C renderer: no rendering for " + u.op());
-      });
-    };
   }
 
   /** A constant written exactly (hex floats, suffixed ints). */

@@ -8,12 +8,9 @@ import dev.tinygrad4j.uop.UOp.AxisType;
  * buffers, bit casts through memcpy, launch dimensions as blockIdx/threadIdx, __shared__ arrays and __syncthreads.
  */
 public final class Cuda extends CStyle {
-  /** No vector-extension code: CUDA threads carry the parallelism. */
-  public Cuda() { super(1); }
-
   /** The C helpers as device functions, without #include lines: NVRTC has no system headers (math is built in). */
-  @Override protected String prelude() {
-    return super.prelude().replaceAll("#include <[a-z.]+>\n", "").replace("static inline", "__device__ static inline")
+  @Override protected String prelude(int w) {
+    return super.prelude(w).replaceAll("#include <[a-z.]+>\n", "").replace("static inline", "__device__ static inline")
         + "template <class T, class F> __device__ static inline T bitcast_(F f) { T t; memcpy(&t, &f, sizeof t); return t; }\n";
   }
 

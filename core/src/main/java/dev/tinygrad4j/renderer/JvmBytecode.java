@@ -1,6 +1,9 @@
 package dev.tinygrad4j.renderer;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.codegen.Lanes;
+import dev.tinygrad4j.codegen.ProgramSpec;
+import dev.tinygrad4j.codegen.Renderer;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
 import dev.tinygrad4j.uop.UOp.AxisType;
@@ -26,7 +29,7 @@ import static java.lang.constant.ConstantDescs.*;
  * looping over Java arrays, which HotSpot's C2 compiles (and vectorizes, for float[] loops). Values travel as int
  * (bool and ints up to 32 bits, wrapped after each op), long, float (float16/bfloat16 rounded after each op) or double.
  */
-public final class JvmBytecode {
+public final class JvmBytecode implements Renderer {
   private static final ClassDesc HELP = ClassDesc.of("dev.tinygrad4j.renderer.JvmOps");
   private static final ClassDesc MATH = ClassDesc.of("java.lang.Math");
 
@@ -63,35 +66,23 @@ public final class JvmBytecode {
   /** Float lanes of the vector loops on this JVM (1: jdk.incubator.vector is not loaded). */
   public static int vectorWidth() { return Vectors.WIDTH; }
 
-  /** How many loops of a program run as vector lanes on this JVM. */
-  public static int vectorLoops(List<UOp> prog) {
-    int n = 0;
-    for (int pc = 0; pc < prog.size(); pc++) {
-      if (prog.get(pc).op() != Ops.RANGE || Vectors.WIDTH == 1) continue;
-      if (Lanes.vectorizable(prog.get(pc), prog.subList(pc + 1, Lanes.endOf(prog, pc)), size -> Vectors.WIDTH, true) != null) n++;
+  /** The package hidden kernel classes are defined in (the JVM device's). */
+  private static final String PACKAGE = "dev.tinygrad4j.runtime.";
+
+  /** The class file of a kernel: a class with the static run method, in the lane plan's form. */
+  @Override public ProgramSpec.Source render(String name, List<ProgramSpec.Param> params, Lanes.Plan plan) {
+    try {
+      return new ProgramSpec.Source.ClassFile(ClassFile.of().build(ClassDesc.of(PACKAGE + name), cb -> cb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL)
+          .withMethodBody("run", MethodTypeDesc.of(CD_void, CD_Object.arrayType(), CD_int, CD_int),
+              ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code, plan).emit())));
+    } catch (IllegalArgumentException e) {
+      throw new Renderer.TooLarge("JVM: kernel " + name + " passes 64 KB of bytecode", e);
     }
-    return n;
   }
 
-  /** The class file of a kernel: class {@code className} with the static run method. */
-  public static byte[] render(String className, List<UOp> prog) {
-    // vector code copies loop bodies (tile rows, lane chunks, scalar tails): the richest form that stays within
-    // HotSpot's 8000-byte JIT limit wins, and plain scalar code, each op emitted once, is the last resort
-    if (Vectors.WIDTH > 1) for (var tiles : new boolean[]{true, false}) {
-      try {
-        var bytes = build(className, tiles ? Lanes.unrollTiles(prog, n -> Vectors.WIDTH, true) : prog, true);
-        if (codeLength(bytes) <= HUGE) return bytes;
-      } catch (IllegalArgumentException tooLong) {
-        // the method passed 64 KB: try a smaller form
-      }
-    }
-    return build(className, prog, false);
-  }
-
-  private static byte[] build(String className, List<UOp> prog, boolean vectors) {
-    return ClassFile.of().build(ClassDesc.of(className), cb -> cb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL)
-        .withMethodBody("run", MethodTypeDesc.of(CD_void, CD_Object.arrayType(), CD_int, CD_int),
-            ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code, vectors).emit(prog)));
+  /** Code that HotSpot compiles: methods above 8000 bytes of bytecode stay in its interpreter. */
+  @Override public boolean fits(ProgramSpec.Source source) {
+    return source instanceof ProgramSpec.Source.ClassFile(var bytes) && codeLength(bytes) <= HUGE;
   }
 
   /** HotSpot leaves methods above 8000 bytes of bytecode to the interpreter. */
@@ -107,11 +98,12 @@ public final class JvmBytecode {
     final Map<UOp, Integer> slot = new IdentityHashMap<>();
     final ArrayDeque<Label[]> loops = new ArrayDeque<>();
 
-    final boolean vectors;
+    final Lanes.Plan plan;
 
-    Emitter(CodeBuilder c, boolean vectors) { this.c = c; this.vectors = vectors; }
+    Emitter(CodeBuilder c, Lanes.Plan plan) { this.c = c; this.plan = plan; }
 
-    void emit(List<UOp> prog) {
+    void emit() {
+      var prog = plan.linear();
       // buffers and accumulator arrays live in locals from the start
       for (var u : prog) {
         if (u.op() == Ops.DEFINE_GLOBAL) {
@@ -122,8 +114,8 @@ public final class JvmBytecode {
           c.astore(local(u, TypeKind.REFERENCE));
         }
       }
-      var vectorLoops = vectors ? Lanes.vectorLoops(prog, n -> Vectors.WIDTH, true) : Map.<UOp, java.util.Set<UOp>>of();
-      promote(prog, vectorLoops);
+      var vectorLoops = plan.loops();
+      promote();
       for (int pc = 0; pc < prog.size(); pc++) {
         var u = prog.get(pc);
         var varying = vectorLoops.get(u);
@@ -146,10 +138,9 @@ public final class JvmBytecode {
 
     // accumulator arrays whose every access is a vector at a constant offset live in vector locals instead
     final Map<UOp, Map<Long, Integer>> promoted = new IdentityHashMap<>();
-    static final int MAX_CHUNKS = 4; // vector loops this short are unrolled, so their offsets are constants
 
-    void promote(List<UOp> prog, Map<UOp, java.util.Set<UOp>> vectorLoops) {
-      for (var e : Lanes.promotable(prog, vectorLoops, n -> Vectors.WIDTH, MAX_CHUNKS).entrySet()) {
+    void promote() {
+      for (var e : plan.promoted().entrySet()) {
         var slots = new java.util.HashMap<Long, Integer>();
         for (var off : e.getValue()) {
           int sl = c.allocateLocal(TypeKind.REFERENCE);
@@ -163,7 +154,7 @@ public final class JvmBytecode {
     void vectorLoop(UOp r, List<UOp> body, java.util.Set<UOp> varying) {
       int rs = local(r, TypeKind.INT);
       int chunks = r.rangeSize() / Vectors.WIDTH, tail = chunks * Vectors.WIDTH;
-      if (chunks <= MAX_CHUNKS) { // straight-line code, one copy of the body per chunk
+      if (chunks <= Lanes.MAX_CHUNKS) { // straight-line code, one copy of the body per chunk
         for (int k = 0; k < chunks; k++) {
           c.loadConstant(k * Vectors.WIDTH).istore(rs);
           vectorBody(r, body, varying, k);

@@ -9,9 +9,6 @@ import dev.tinygrad4j.uop.UOp.AxisType;
  * __local arrays and barriers, and float4 vectors (vload4/vstore4) for register tiles.
  */
 public final class OpenCL extends CStyle {
-  /** A work-item's register tile runs as float4 vectors (the GPU opts tile 4x4). */
-  public OpenCL() { super(4); }
-
   /** OpenCL's own vector types; macros, so loads and stores work in any address space (global buffers, private tiles). */
   @Override protected String vectorPrelude(int w) {
     return """
@@ -39,7 +36,7 @@ public final class OpenCL extends CStyle {
   /** Values keep C's bool (any non-zero becomes 1); only buffers hold them as uchar. */
   @Override protected String valueType(DType dt) { return dt == DType.BOOL ? "bool" : super.valueType(dt); }
 
-  @Override protected String prelude() {
+  @Override protected String prelude(int w) {
     return """
         #pragma OPENCL EXTENSION cl_khr_fp64 : enable
         float h2f(ushort h) {
@@ -71,7 +68,7 @@ public final class OpenCL extends CStyle {
         float b2f(ushort b) { return as_float((uint)b << 16); }
         ushort f2b(float f) { uint u = as_uint(f);
           return f != f ? (ushort)((u >> 16) | 0x40) : (ushort)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
-        """ + vectorPrelude(lanes());
+        """ + vectorPrelude(w);
   }
 
   @Override protected String kernelHead(String name, String params) { return "__kernel void " + name + "(" + params + ")"; }

@@ -18,6 +18,7 @@ public final class Buffer {
   private final DType dtype;
   private final long size;
   private final Object mem;
+  private volatile long version; // how many times its contents were written
 
   // buffers are freed when the garbage collector finds them unreachable, but the Java heap barely grows while
   // device memory does: like the JDK's direct buffers, a collection is asked for once device memory doubles
@@ -77,7 +78,11 @@ public final class Buffer {
   /** The device's handle for the memory. */
   public Object mem() { return mem; }
   /** Copies host bytes in. */
-  public Buffer copyIn(MemorySegment src) { device.copyIn(mem, src); return this; }
+  public Buffer copyIn(MemorySegment src) { device.copyIn(mem, src); version++; return this; }
+  /** Notes that a kernel wrote the contents. */
+  public void written() { version++; }
+  /** How many times the contents were written (copies made from it are valid while this stays the same). */
+  public long version() { return version; }
   /** Copies the contents out to host bytes. */
   public MemorySegment copyOut(MemorySegment dst) { device.copyOut(dst, mem); return dst; }
 

@@ -1,9 +1,10 @@
 package dev.tinygrad4j.runtime;
 
 import dev.tinygrad4j.DType;
-import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.codegen.ProgramSpec;
+import dev.tinygrad4j.codegen.Target;
 import dev.tinygrad4j.renderer.OpenCL;
-import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.Ops;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -62,7 +63,7 @@ public final class ClDevice implements Device {
   private final MemorySegment device, context, queue;
   private final String deviceName;
   private final long memory, maxGroup;
-  private final OpenCL renderer = new OpenCL();
+  private final Target target;
   private record Mem(MemorySegment handle, long bytes) {}
 
   /** Opens the first device of the first OpenCL platform. */
@@ -89,6 +90,8 @@ public final class ClDevice implements Device {
       return new Opened(d, ctx, q, name.getString(0), mem.get(JAVA_LONG, 0), group.get(JAVA_LONG, 0));
     });
     device = o.device(); context = o.context(); queue = o.queue(); deviceName = o.name(); memory = o.memory(); maxGroup = o.maxGroup();
+    // a work-item's register tile runs as float4 vectors (the GPU opts tile 4x4)
+    target = new Target("CL", java.util.EnumSet.allOf(Ops.class), List.of(4), false, (int) Math.min(1024, maxGroup), 1, Target.Memory.DEVICE, new OpenCL());
   }
 
   private record Opened(MemorySegment device, MemorySegment context, MemorySegment queue, String name, long memory, long maxGroup) {}
@@ -98,7 +101,7 @@ public final class ClDevice implements Device {
   }
 
   @Override public String name() { return "CL"; }
-  @Override public int localSize() { return (int) Math.min(1024, maxGroup); }
+  @Override public Target target() { return target; }
   /** The OpenCL device's name and global memory, for `tinygrad4j info`. */
   @Override public String describe() { return deviceName + ", " + (memory >> 20) + " MiB"; }
 
@@ -137,14 +140,11 @@ public final class ClDevice implements Device {
     });
   }
 
-  /** The OpenCL C source for a kernel (what DEBUG=4 shows for this device). */
-  public String source(String name, List<UOp> linear) { return renderer.render(name, linear); }
-
-  @Override public Program compile(String name, List<UOp> linear) {
-    var src = source(name, linear);
-    if (Flags.debug() >= 4) System.out.println(src);
-    int nbufs = (int) linear.stream().filter(u -> u.op() == dev.tinygrad4j.uop.Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1) + 1;
-    var launch = OpenCL.Launch.of(linear);
+  @Override public Program compile(ProgramSpec spec) {
+    var src = ((ProgramSpec.Source.Text) spec.source()).code();
+    var name = spec.name();
+    int nbufs = spec.params().size();
+    var launch = spec.launch();
     var kernel = Foreign.call("CL", a -> {
       var err = a.allocate(JAVA_INT);
       var text = a.allocateFrom(src);

@@ -2,10 +2,10 @@ package dev.tinygrad4j.runtime;
 
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.codegen.ProgramSpec;
+import dev.tinygrad4j.codegen.Target;
 import dev.tinygrad4j.renderer.CStyle;
 import dev.tinygrad4j.uop.Ops;
-import dev.tinygrad4j.uop.UOp;
-import dev.tinygrad4j.uop.UOp.AxisType;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -43,7 +43,9 @@ public final class CpuDevice implements Device {
       "-fno-math-errno", "-ffp-contract=off", "-Wall");
 
   private final String cc = compiler();
-  private final CStyle renderer = new CStyle(Flags.getInt("CPU_LANES", avx512() ? 16 : 8));
+  private final int lanes = Flags.getInt("CPU_LANES", avx512() ? 16 : 8);
+  private final Target target = new Target("CPU", java.util.EnumSet.allOf(Ops.class), lanes >= 16 ? List.of(16, 8) : lanes >= 8 ? List.of(8) : List.of(),
+      false, 0, Threads.count(), Target.Memory.NATIVE, new CStyle());
 
   /** Whether this machine's CPU has 512-bit vectors (cc -march=native then targets them). */
   private static boolean avx512() {
@@ -55,8 +57,8 @@ public final class CpuDevice implements Device {
   }
 
   @Override public String name() { return "CPU"; }
-  @Override public String describe() { return "C via " + cc + ", " + Threads.count() + " threads, " + renderer.lanes() + "-lane vectors"; }
-  @Override public int threads() { return Threads.count(); }
+  @Override public String describe() { return "C via " + cc + ", " + Threads.count() + " threads, " + Math.max(1, lanes) + "-lane vectors"; }
+  @Override public Target target() { return target; }
 
   // freed blocks are kept for reuse (up to CACHED_MAX bytes): fresh memory costs page faults on first touch
   private static final long CACHED_MAX = 4L << 30;
@@ -112,27 +114,20 @@ public final class CpuDevice implements Device {
   @Override public void copyIn(Object mem, MemorySegment src) { ((Native) mem).seg().copyFrom(src); }
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom(((Native) mem).seg().asSlice(0, dst.byteSize())); }
 
-  /** The C source for a kernel (what DEBUG=4 shows for this device). */
-  public String source(String name, List<UOp> linear) { return renderer.render(name, linear); }
-
-  @Override public Program compile(String name, List<UOp> linear) {
-    var src = source(name, linear);
-    if (Flags.debug() >= 4) System.out.println(src);
-    var lib = compileCached(src);
-    var fn = SymbolLookup.libraryLookup(lib, Arena.global()).find(name)
-        .orElseThrow(() -> new IllegalStateException("CPU: kernel " + name + " missing from " + lib));
-    int nbufs = (int) linear.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).count();
-    var thread = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).findFirst();
+  @Override public Program compile(ProgramSpec spec) {
+    var lib = compileCached(((ProgramSpec.Source.Text) spec.source()).code());
+    var fn = SymbolLookup.libraryLookup(lib, Arena.global()).find(spec.name())
+        .orElseThrow(() -> new IllegalStateException("CPU: kernel " + spec.name() + " missing from " + lib));
+    int nbufs = spec.params().size(), n = spec.threads();
     var layouts = new ArrayList<MemoryLayout>();
     for (int i = 0; i < nbufs; i++) layouts.add(ValueLayout.ADDRESS);
-    if (thread.isPresent()) { layouts.add(ValueLayout.JAVA_INT); layouts.add(ValueLayout.JAVA_INT); }
+    if (n > 0) { layouts.add(ValueLayout.JAVA_INT); layouts.add(ValueLayout.JAVA_INT); }
     MethodHandle h = Linker.nativeLinker().downcallHandle(fn, FunctionDescriptor.ofVoid(layouts.toArray(MemoryLayout[]::new)))
         .asSpreader(Object[].class, layouts.size());
-    int n = thread.map(UOp::rangeSize).orElse(0);
     return mems -> {
       var args = new Object[layouts.size()];
       for (int i = 0; i < nbufs; i++) args[i] = ((Native) mems[i]).seg();
-      if (thread.isEmpty()) call(h, args);
+      if (n == 0) call(h, args);
       else Threads.split(n, (start, end) -> {
         var a = args.clone();
         a[nbufs] = start;
@@ -171,16 +166,16 @@ public final class CpuDevice implements Device {
       if (p.waitFor() != 0) throw new IllegalStateException("CPU: " + cc + " failed on a kernel:\n" + out + "\n" + src);
       if (!out.isBlank() && Flags.debug() >= 1) System.err.println("CPU: compiler said:\n" + out);
       Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      compiles++;
+      COMPILES.incrementAndGet();
       return lib;
     } catch (IOException | InterruptedException | java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("CPU: cannot compile a kernel: " + e.getMessage(), e);
     }
   }
 
-  private static int compiles;
+  private static final java.util.concurrent.atomic.AtomicInteger COMPILES = new java.util.concurrent.atomic.AtomicInteger();
   /** Number of compiler runs so far (the disk cache avoids them). */
-  public static int compiles() { return compiles; }
+  public static int compiles() { return COMPILES.get(); }
 
   /** Where compiled kernels are kept: $XDG_CACHE_HOME/tinygrad4j/cpu, else ~/.cache/tinygrad4j/cpu. */
   public static Path cacheDir() {

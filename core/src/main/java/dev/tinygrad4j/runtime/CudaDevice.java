@@ -2,9 +2,10 @@ package dev.tinygrad4j.runtime;
 
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.codegen.ProgramSpec;
+import dev.tinygrad4j.codegen.Target;
 import dev.tinygrad4j.renderer.Cuda;
 import dev.tinygrad4j.uop.Ops;
-import dev.tinygrad4j.uop.UOp;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -95,7 +96,8 @@ public final class CudaDevice implements Device {
   private final MemorySegment ctx;
   private final String name, arch;
   private final long memory;
-  private final Cuda renderer = new Cuda();
+  /** CUDA threads carry the parallelism: no vector-extension code. */
+  private final Target target = new Target("CUDA", java.util.EnumSet.allOf(Ops.class), List.of(), false, 1024, 1, Target.Memory.DEVICE, new Cuda());
   private record Mem(long ptr, long bytes) {}
 
   /** Opens device 0 (its primary context). */
@@ -129,7 +131,7 @@ public final class CudaDevice implements Device {
   private void current() throws Throwable { check("cuCtxSetCurrent", (int) setCtx.invokeExact(ctx)); }
 
   @Override public String name() { return "CUDA"; }
-  @Override public int localSize() { return 1024; }
+  @Override public Target target() { return target; }
   /** The GPU's name, memory and architecture, for `tinygrad4j info`. */
   @Override public String describe() { return name + ", " + (memory >> 20) + " MiB, " + arch; }
 
@@ -174,9 +176,6 @@ public final class CudaDevice implements Device {
     });
   }
 
-  /** The CUDA C++ source for a kernel (what DEBUG=4 shows for this device). */
-  public String source(String kernel, List<UOp> linear) { return renderer.render(kernel, linear); }
-
   /** PTX for a source: from the disk cache (keyed by source and architecture) unless CACHE=0, else from NVRTC. */
   private byte[] ptx(String kernel, String src) throws Throwable {
     var key = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest((arch + src).getBytes(StandardCharsets.UTF_8))).substring(0, 32);
@@ -212,11 +211,11 @@ public final class CudaDevice implements Device {
     });
   }
 
-  @Override public Program compile(String kernel, List<UOp> linear) {
-    var src = source(kernel, linear);
-    if (Flags.debug() >= 4) System.out.println(src);
-    int nbufs = linear.stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).mapToInt(u -> (Integer) u.arg()).max().orElse(-1) + 1;
-    var l = Cuda.Launch.of(linear);
+  @Override public Program compile(ProgramSpec spec) {
+    var src = ((ProgramSpec.Source.Text) spec.source()).code();
+    var kernel = spec.name();
+    int nbufs = spec.params().size();
+    var l = spec.launch();
     var g = l.groups(); var b = l.locals();
     var function = Foreign.call("CUDA", a -> {
       current();

@@ -1,6 +1,10 @@
 package dev.tinygrad4j.runtime;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.codegen.Lanes;
+import dev.tinygrad4j.codegen.ProgramSpec;
+import dev.tinygrad4j.codegen.Target;
 import dev.tinygrad4j.uop.Alu;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
@@ -15,11 +19,17 @@ import java.util.List;
 public final class Interpreter implements Device {
   @Override public String name() { return "INTERP"; }
   @Override public String describe() { return "the reference interpreter (Java, one thread)"; }
+  /** The interpreter runs the linearized program itself: its "source" is the program's listing. */
+  private static final Target TARGET = new Target("INTERP", java.util.EnumSet.allOf(Ops.class), List.of(), false, 0, 1, Target.Memory.JAVA_ARRAYS,
+      (String name, List<ProgramSpec.Param> params, Lanes.Plan plan) -> new ProgramSpec.Source.Text(Linearizer.format(name, plan.linear())));
+
+  @Override public Target target() { return TARGET; }
   @Override public Object alloc(DType dtype, long size) { return MemorySegment.ofArray(new byte[Math.toIntExact(size * dtype.itemsize())]); }
   @Override public void copyIn(Object mem, MemorySegment src) { ((MemorySegment) mem).copyFrom(src); }
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom((MemorySegment) mem); }
 
-  @Override public Program compile(String name, List<UOp> linear) {
+  @Override public Program compile(ProgramSpec spec) {
+    var linear = spec.linear();
     int n = linear.size();
     var pos = new IdentityHashMap<UOp, Integer>();
     var ops = new Ops[n];

@@ -1,25 +1,25 @@
 package dev.tinygrad4j.runtime;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.codegen.ProgramSpec;
+import dev.tinygrad4j.codegen.Target;
 import dev.tinygrad4j.renderer.JvmBytecode;
 import dev.tinygrad4j.uop.Ops;
-import dev.tinygrad4j.uop.UOp;
-import dev.tinygrad4j.uop.UOp.AxisType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** JVM: kernels as bytecode in hidden classes (java.lang.classfile), over Java arrays, compiled by HotSpot. */
 public final class JvmDevice implements Device {
-  private static final AtomicInteger CLASSES = new AtomicInteger();
+  private final Target target = new Target("JVM", java.util.EnumSet.allOf(Ops.class), JvmBytecode.vectorWidth() > 1 ? List.of(JvmBytecode.vectorWidth()) : List.of(),
+      true, 0, Threads.count(), Target.Memory.JAVA_ARRAYS, new JvmBytecode());
 
   @Override public String name() { return "JVM"; }
-  @Override public String describe() { return "bytecode over Java arrays, " + Threads.count() + " threads, " + dev.tinygrad4j.renderer.JvmBytecode.vectorWidth() + "-lane vectors"; }
-  @Override public int threads() { return Threads.count(); }
+  @Override public String describe() { return "bytecode over Java arrays, " + Threads.count() + " threads, " + JvmBytecode.vectorWidth() + "-lane vectors"; }
+  @Override public Target target() { return target; }
 
   @Override public Object alloc(DType dtype, long size) {
     int n = Math.toIntExact(size);
@@ -48,20 +48,18 @@ public final class JvmDevice implements Device {
   @Override public void copyIn(Object mem, MemorySegment src) { segment(mem).copyFrom(src); }
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom(segment(mem).asSlice(0, dst.byteSize())); }
 
-  @Override public Program compile(String name, List<UOp> linear) {
-    if (dev.tinygrad4j.Flags.debug() >= 4) System.out.println("JVM: " + JvmBytecode.vectorLoops(linear) + " vector loop(s) in " + name);
-    var bytes = JvmBytecode.render("dev.tinygrad4j.runtime." + name + "_" + CLASSES.incrementAndGet(), linear);
+  @Override public Program compile(ProgramSpec spec) {
     MethodHandle run;
     try {
-      var lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
+      var lookup = MethodHandles.lookup().defineHiddenClass(((ProgramSpec.Source.ClassFile) spec.source()).bytes(), true);
       run = lookup.findStatic(lookup.lookupClass(), "run", MethodType.methodType(void.class, Object[].class, int.class, int.class));
     } catch (ReflectiveOperationException | LinkageError e) {
-      throw new IllegalStateException("JVM: generated class for kernel " + name + " does not load: " + e, e);
+      throw new IllegalStateException("JVM: generated class for kernel " + spec.name() + " does not load: " + e, e);
     }
-    var thread = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).findFirst();
+    int n = spec.threads();
     return mems -> {
-      if (thread.isEmpty()) call(run, mems, 0, 0);
-      else Threads.split(thread.get().rangeSize(), (start, end) -> call(run, mems, start, end));
+      if (n == 0) call(run, mems, 0, 0);
+      else Threads.split(n, (start, end) -> call(run, mems, start, end));
     };
   }
 

@@ -1,6 +1,7 @@
 package dev.tinygrad4j.codegen;
 
 import dev.tinygrad4j.Tensor;
+import dev.tinygrad4j.engine.Runner;
 import dev.tinygrad4j.engine.Schedule;
 import dev.tinygrad4j.runtime.Devices;
 import dev.tinygrad4j.uop.Ops;
@@ -27,9 +28,10 @@ class DecompositionTest {
     Schedule.Kernel last = null;
     for (var item : plan.items()) {
       var k = (Schedule.Kernel) item;
-      var prog = Linearizer.linearize(k.ast(), supported);
-      for (var u : prog) assertFalse(MISSING.contains(u.op()), () -> u.op() + " left in " + Linearizer.format(k.name(), prog));
-      dev.compile(k.name(), prog).run(k.bufs().stream().map(b -> b.mem()).toArray());
+      var d = dev.target();
+      var spec = Codegen.compile(k.name(), k.ast(), new Target(d.device(), supported, d.lanes(), d.vectorMax(), d.localSize(), d.threads(), d.memory(), d.renderer()));
+      for (var u : spec.linear()) assertFalse(MISSING.contains(u.op()), () -> u.op() + " left in " + Linearizer.format(k.name(), spec.linear()));
+      Runner.launch(new Runner.Compiled(spec, dev.compile(spec)), k.bufs());
       last = k;
     }
     try (var arena = Arena.ofConfined()) {

@@ -3,6 +3,7 @@ package dev.tinygrad4j.codegen;
 import dev.tinygrad4j.Tensor;
 import dev.tinygrad4j.codegen.Optimizer.Opt;
 import dev.tinygrad4j.codegen.Optimizer.OptOp;
+import dev.tinygrad4j.engine.Runner;
 import dev.tinygrad4j.engine.Schedule;
 import dev.tinygrad4j.runtime.Devices;
 import dev.tinygrad4j.uop.Ops;
@@ -25,8 +26,8 @@ class OptimizerTest {
     Schedule.Kernel last = null;
     for (var item : plan.items()) {
       var k = (Schedule.Kernel) item;
-      var prog = Linearizer.linearize(Optimizer.apply(k.ast(), choose.apply(k.ast())));
-      dev.compile(k.name(), prog).run(k.bufs().stream().map(b -> b.mem()).toArray());
+      var spec = Codegen.compile(k.name(), k.ast(), dev.target(), choose.apply(Codegen.simplify(k.ast())));
+      Runner.launch(new Runner.Compiled(spec, dev.compile(spec)), k.bufs());
       last = k;
     }
     try (var arena = Arena.ofConfined()) {
@@ -74,7 +75,7 @@ class OptimizerTest {
         new Opt(OptOp.UPCAST, 0, 8))), 1e-5f);
     assertArrayEquals(plain, run(mm, ast -> Optimizer.heuristic(ast, 2)), 1e-5f);
     var big = Tensor.rand(3, 1023).realize().matmul(Tensor.rand(1023, 70).realize());
-    var opts = Optimizer.heuristic(((Schedule.Kernel) Schedule.create(List.of(big.uop()), List.of(Devices.get(big.device()))).items().getFirst()).ast(), 1);
+    var opts = Optimizer.heuristic(Codegen.simplify(((Schedule.Kernel) Schedule.create(List.of(big.uop()), List.of(Devices.get(big.device()))).items().getFirst()).ast()), 1);
     assertTrue(opts.stream().anyMatch(o -> o.op() == OptOp.PADTO), opts::toString);
     assertArrayEquals(run(big, ast -> List.of()), run(big, ast -> Optimizer.heuristic(ast, 2)), 1e-3f);
   }
@@ -82,9 +83,9 @@ class OptimizerTest {
   @Test void heuristicRegisterTilesMatmul() {
     var ast = ((Schedule.Kernel) Schedule.create(List.of(Tensor.rand(64, 32).realize().matmul(Tensor.rand(32, 64).realize()).uop()),
         List.of(Devices.get(Devices.defaultName()))).items().getFirst()).ast();
-    var opts = Optimizer.heuristic(ast, 1);
+    var opts = Optimizer.heuristic(Codegen.simplify(ast), 1);
     assertEquals(List.of(new Opt(OptOp.UPCAST, 0, 8), new Opt(OptOp.UPCAST, 1, 32), new Opt(OptOp.SWAP, 0, 1)), opts);
-    var prog = Linearizer.linearize(Optimizer.apply(ast, opts));
+    var prog = Codegen.compile("mm", ast, Devices.get(Devices.defaultName()).target(), opts).linear();
     var acc = prog.stream().filter(u -> u.op() == Ops.DEFINE_ACC).findFirst().orElseThrow();
     assertEquals(256, ((UOp.Acc) acc.arg()).size(), "an 8x32 accumulator tile");
     var firstLoop = prog.stream().filter(u -> u.op() == Ops.RANGE).findFirst().orElseThrow();

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tinygrad4j.Tensor;
-import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.codegen.Codegen;
 import dev.tinygrad4j.codegen.Optimizer;
-import dev.tinygrad4j.uop.PatternMatcher;
-import dev.tinygrad4j.uop.Symbolic;
 import dev.tinygrad4j.runtime.ClDevice;
 import dev.tinygrad4j.runtime.Devices;
 import java.util.List;
@@ -28,7 +26,8 @@ class ClDeviceTest {
     var cl = (ClDevice) Devices.get("CL");
     var x = Tensor.rand(8).to("CL").realize();
     var k = (Schedule.Kernel) Schedule.create(List.of(x.mul(3).uop()), List.of(cl)).items().getFirst();
-    var e = assertThrows(IllegalStateException.class, () -> cl.compile("not-an-identifier", Linearizer.linearize(k.ast(), cl.ops())));
+    var spec = Codegen.compile("not-an-identifier", k.ast(), cl.target());
+    var e = assertThrows(IllegalStateException.class, () -> cl.compile(spec));
     assertTrue(e.getMessage().contains("build of kernel not-an-identifier failed"), e.getMessage());
     assertTrue(e.getMessage().contains("__kernel void not-an-identifier("), "the source follows the log: " + e.getMessage());
   }
@@ -44,7 +43,7 @@ class ClDeviceTest {
   /** The GPU opts of the kernel computing t on CL. */
   private static List<Optimizer.Opt> gpuOpts(Tensor t) {
     var k = (Schedule.Kernel) Schedule.create(List.of(t.uop()), List.of(Devices.get("CL"))).items().getLast();
-    return Optimizer.gpu(PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES), Devices.get("CL").localSize());
+    return Codegen.heuristic(Codegen.simplify(k.ast()), Devices.get("CL").target());
   }
 
   @Test void longReductionsAreSharedByTheWorkItemsOfAGroup() {
@@ -54,7 +53,7 @@ class ClDeviceTest {
     var opts = gpuOpts(sum);
     assertTrue(opts.stream().anyMatch(o -> o.op() == Optimizer.OptOp.GROUP), opts::toString);
     var k = (Schedule.Kernel) Schedule.create(List.of(sum.uop()), List.of(cl)).items().getLast();
-    var src = cl.source("s", Linearizer.linearize(Optimizer.apply(k.ast(), opts), cl.ops()));
+    var src = Codegen.compile("s", k.ast(), cl.target(), opts).source().toString();
     assertTrue(src.contains("__local float") && src.contains("barrier(CLK_LOCAL_MEM_FENCE)") && src.contains("get_local_id(0)"), src);
     double want = 0;
     for (float v : x.toFloatArray()) want += v;

@@ -3,7 +3,7 @@ package dev.tinygrad4j.engine;
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Flags;
 import dev.tinygrad4j.Tensor;
-import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.codegen.Codegen;
 import dev.tinygrad4j.codegen.Optimizer;
 import dev.tinygrad4j.runtime.Buffer;
 import dev.tinygrad4j.runtime.CpuDevice;
@@ -38,10 +38,10 @@ class CpuCodegenTest {
         Tensor.rand(2, 3, 8, 8).to("CPU").conv2d(Tensor.rand(4, 3, 3, 3).to("CPU"), null, 1, 1, 1, 1).maxPool2d(2, 2),
         a.argmax(1), Tensor.randint(0, 9, 100).to("CPU").cast(DType.INT8).mul(3).cast(DType.UINT64));
     for (var g : graphs) for (var k : kernels(g)) {
-      var prog = Linearizer.linearize(Optimizer.apply(k.ast(), Optimizer.heuristic(k.ast(), 2)), cpu.ops());
+      var spec = Codegen.compile(k.name(), k.ast(), cpu.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 2));
       var dir = Files.createTempDirectory("tg4j-wall");
       var c = dir.resolve("k.c");
-      Files.writeString(c, cpu.source(k.name(), prog));
+      Files.writeString(c, spec.source().toString());
       var cmd = new ArrayList<>(List.of(CpuDevice.compiler(), "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"));
       cmd.addAll(List.of("-O2", "-fPIC", "-shared", "-o", dir.resolve("k.so").toString(), c.toString()));
       var p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -58,8 +58,8 @@ class CpuCodegenTest {
       Flags.set("CPU_LANES", lanes);
       try {
         var cpu = new CpuDevice();
-        var prog = Linearizer.linearize(Optimizer.apply(k.ast(), Optimizer.heuristic(k.ast(), 1)), cpu.ops());
-        var src = cpu.source(k.name(), prog);
+        var spec = Codegen.compile(k.name() + "_l" + lanes, k.ast(), cpu.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 1));
+        var src = spec.source().toString();
         if (lanes > 1) {
           assertTrue(src.contains("fma" + lanes + "("), () -> "the tile's products are " + lanes + "-lane vector fmas:\n" + src);
           assertFalse(src.contains("acc0["), () -> "the tile's accumulators are vector variables, not an array:\n" + src);
@@ -68,8 +68,7 @@ class CpuCodegenTest {
         }
         var out = new Buffer(cpu, DType.FLOAT32, 64 * 64);
         var bufs = List.of(out, k.bufs().get(1), k.bufs().get(2));
-        var run = cpu.compile(k.name() + "_l" + lanes, prog);
-        run.run(bufs.stream().map(Buffer::mem).toArray());
+        Runner.launch(new Runner.Compiled(spec, cpu.compile(spec)), bufs);
         float[] got;
         try (var arena = java.lang.foreign.Arena.ofConfined()) { got = out.copyOut(arena.allocate(out.nbytes())).toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT); }
         assertArrayEquals(expected, got, 1e-4f, "lanes " + lanes);
@@ -82,11 +81,11 @@ class CpuCodegenTest {
   @Test void compileCacheHitsOnSecondRun() {
     var x = Tensor.rand(7).to("CPU").realize();
     var k = kernels(x.mul(1234.5678 + Math.random())).getFirst(); // a kernel never compiled before
-    var prog = Linearizer.linearize(k.ast());
+    var spec = Codegen.compile(k.name(), k.ast(), new CpuDevice().target());
     int before = CpuDevice.compiles();
-    new CpuDevice().compile(k.name(), prog);
+    new CpuDevice().compile(spec);
     assertEquals(before + 1, CpuDevice.compiles());
-    new CpuDevice().compile(k.name(), prog); // a fresh device, as in a new process: the disk cache answers
+    new CpuDevice().compile(spec); // a fresh device, as in a new process: the disk cache answers
     assertEquals(before + 1, CpuDevice.compiles());
   }
 
@@ -107,15 +106,15 @@ class CpuCodegenTest {
   @Test void outOfRangeIndexThrowsBeforeAnyNativeCode() {
     var r = UOp.range(10, 0, UOp.AxisType.LOOP);
     var tooHigh = storeAt(r.add(5), 10);
-    var high = assertThrows(IllegalStateException.class, () -> Runner.run(tooHigh, 0));
+    var high = assertThrows(IllegalStateException.class, () -> Runner.run(tooHigh));
     assertTrue(high.getMessage().contains("15 elements"), high.getMessage());
     assertArrayEquals(new float[10], contents(tooHigh), "the kernel must not have run");
     var negative = storeAt(r.add(-1), 10);
-    var low = assertThrows(IllegalStateException.class, () -> Runner.run(negative, 0));
+    var low = assertThrows(IllegalStateException.class, () -> Runner.run(negative));
     assertTrue(low.getMessage().contains("-1"), low.getMessage());
     assertArrayEquals(new float[10], contents(negative));
     var fine = storeAt(r, 10);
-    Runner.run(fine, 0);
+    Runner.run(fine);
     assertArrayEquals(new float[]{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, contents(fine));
   }
 }

@@ -1,12 +1,10 @@
 package dev.tinygrad4j.engine;
 
 import dev.tinygrad4j.Tensor;
-import dev.tinygrad4j.codegen.Linearizer;
+import dev.tinygrad4j.codegen.Codegen;
 import dev.tinygrad4j.codegen.Optimizer;
-import dev.tinygrad4j.renderer.JvmBytecode;
+import dev.tinygrad4j.codegen.ProgramSpec;
 import dev.tinygrad4j.runtime.Devices;
-import dev.tinygrad4j.uop.PatternMatcher;
-import dev.tinygrad4j.uop.Symbolic;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -21,9 +19,10 @@ class JvmCodegenTest {
     var jvm = Devices.get("JVM");
     var a = Tensor.rand(32, 64).to("JVM").realize(); var b = Tensor.rand(64, 48).to("JVM").realize();
     var k = (Schedule.Kernel) Schedule.create(List.of(a.matmul(b).uop()), List.of(jvm)).items().getFirst();
-    var ast = PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES);
-    var prog = Linearizer.linearize(Optimizer.apply(ast, Optimizer.heuristic(ast, 1)));
-    assertTrue(JvmBytecode.vectorLoops(prog) >= 1, "the 16-wide accumulator update runs as vector lanes");
+    var spec = Codegen.compile(k.name(), k.ast(), jvm.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 1));
+    var bytes = ((ProgramSpec.Source.ClassFile) spec.source()).bytes();
+    assertTrue(new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).contains("jdk/incubator/vector/FloatVector"),
+        "the 16-wide accumulator update runs as vector lanes");
     // and the values are right (the device suite checks the rest)
     var got = a.matmul(b).toFloatArray();
     var av = a.toFloatArray(); var bv = b.toFloatArray();

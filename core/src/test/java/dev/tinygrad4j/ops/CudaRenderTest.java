@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tinygrad4j.Tensor;
-import dev.tinygrad4j.codegen.Linearizer;
-import dev.tinygrad4j.codegen.Optimizer;
+import dev.tinygrad4j.codegen.Codegen;
+import dev.tinygrad4j.codegen.Target;
 import dev.tinygrad4j.engine.Schedule;
 import dev.tinygrad4j.renderer.Cuda;
 import dev.tinygrad4j.runtime.Devices;
-import dev.tinygrad4j.uop.PatternMatcher;
-import dev.tinygrad4j.uop.Symbolic;
 import dev.tinygrad4j.uop.UOp;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +32,7 @@ class CudaRenderTest {
     Assumptions.assumeTrue(Files.isExecutable(NVCC), "nvcc not found at " + NVCC + " (set NVCC=...): CUDA rendering not checked");
     var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
     var src = new StringBuilder();
-    var cuda = new Cuda();
+    var cuda = new Target("CUDA", java.util.EnumSet.allOf(dev.tinygrad4j.uop.Ops.class), List.of(), false, 1024, 1, Target.Memory.DEVICE, new Cuda());
     var rootSets = new ArrayList<List<UOp>>();
     // sizes the reference cases do not reach: long reductions shared by a block, register-tiled matmul, padded grids
     for (var t : List.of(Tensor.rand(1 << 16).sum(), Tensor.rand(64, 4096).max(1), Tensor.rand(3, 1008).mean(1),
@@ -59,9 +57,7 @@ class CudaRenderTest {
       var devices = roots.stream().map(r -> Devices.get(Devices.defaultName())).toList();
       for (var item : Schedule.create(roots, devices).items()) {
         if (!(item instanceof Schedule.Kernel k) || !seen.add(k.ast())) continue;
-        var ast = PatternMatcher.graphRewrite(k.ast(), Symbolic.RULES);
-        var linear = Linearizer.linearize(Optimizer.apply(ast, Optimizer.gpu(ast, 1024)), Devices.get("CPU").ops());
-        var text = cuda.render(k.name() + "_" + kernels++, linear);
+        var text = Codegen.compile(k.name() + "_" + kernels++, k.ast(), cuda).source().toString();
         src.append(src.isEmpty() ? text : text.substring(text.indexOf("extern \"C\""))).append('\n');
       }
     }

@@ -1,4 +1,4 @@
-package dev.tinygrad4j.renderer;
+package dev.tinygrad4j.codegen;
 
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.uop.Ops;
@@ -18,15 +18,50 @@ import java.util.TreeSet;
 import java.util.function.IntUnaryOperator;
 
 /**
- * What renderers with vector registers share: which innermost UPCAST loops of a linearized program can run as
- * float32 vector lanes, unrolling the register tile around them into straight-line rows, and which accumulator
- * arrays are then only touched at constant offsets (so they can live in vector registers).
+ * The vector-lane pass: which innermost UPCAST loops of a linearized program run as float32 vector lanes, the
+ * register tile around them unrolled into straight-line rows, and which accumulator arrays are then only touched at
+ * constant offsets (so they live in vector registers). Its result, a {@link Plan}, is what renderers print.
  */
-final class Lanes {
+public final class Lanes {
   private Lanes() {}
 
+  /** How much of the pass a kernel gets: tiles unrolled around vector loops, vector loops only, or none. */
+  public enum Form { TILES, VECTORS, SCALAR }
+
+  /**
+   * The pass's result: the program (tile loops unrolled), its vector loops with the nodes that vary per lane,
+   * accumulators kept as vectors (with their offsets and width), and the widths the target has.
+   */
+  public record Plan(List<UOp> linear, Map<UOp, Set<UOp>> loops, Map<UOp, Set<Long>> promoted, Map<UOp, Integer> accWidth, List<Integer> widths) {
+    /** The lanes a loop of n elements runs as: the widest the target has that divides n, else its narrowest. */
+    public int width(int n) { return widthOf(widths, n); }
+  }
+
+  /** Vector loops this short become straight-line code (constant offsets: accumulators can be vector variables). */
+  public static final int MAX_CHUNKS = 4;
+
+  private static int widthOf(List<Integer> widths, int n) {
+    for (int w : widths) if (n % w == 0) return w;
+    return widths.isEmpty() ? 1 : widths.getLast();
+  }
+
+  /** Runs the pass in the given form for a target with these vector widths (widest first; empty: none). */
+  public static Plan plan(List<UOp> prog, List<Integer> widths, boolean max, Form form) {
+    if (widths.isEmpty() || form == Form.SCALAR) return new Plan(prog, Map.of(), Map.of(), Map.of(), widths);
+    IntUnaryOperator widthOf = n -> widthOf(widths, n);
+    if (form == Form.TILES) prog = unrollTiles(prog, widthOf, max);
+    var loops = vectorLoops(prog, widthOf, max);
+    var promoted = promotable(prog, loops, widthOf, MAX_CHUNKS);
+    var accWidth = new IdentityHashMap<UOp, Integer>();
+    for (int pc = 0; pc < prog.size(); pc++) // the width of the loops that touch each promoted accumulator
+      if (loops.containsKey(prog.get(pc)))
+        for (var u : prog.subList(pc + 1, endOf(prog, pc)))
+          if ((u.op() == Ops.LOAD || u.op() == Ops.STORE) && promoted.containsKey(u.src(0))) accWidth.put(u.src(0), widthOf.applyAsInt(prog.get(pc).rangeSize()));
+    return new Plan(prog, loops, promoted, accWidth, widths);
+  }
+
   /** The index of the ENDRANGE closing the RANGE at pc. */
-  static int endOf(List<UOp> prog, int pc) {
+  public static int endOf(List<UOp> prog, int pc) {
     int end = pc + 1;
     while (prog.get(end).op() != Ops.ENDRANGE || prog.get(end).src(0) != prog.get(pc)) end++;
     return end;
@@ -37,7 +72,7 @@ final class Lanes {
    * ops are float32 ADD, MUL, MULACC, NEG (and MAX if allowed), loads and stores of float32 arrays at r plus an
    * invariant offset; int32 index sums of r stay scalar (the chunk's first lane).
    */
-  static Set<UOp> vectorizable(UOp r, List<UOp> body, IntUnaryOperator widthOf, boolean max) {
+  private static Set<UOp> vectorizable(UOp r, List<UOp> body, IntUnaryOperator widthOf, boolean max) {
     if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST) return null;
     int width = widthOf.applyAsInt(r.rangeSize());
     if (width <= 1 || r.rangeSize() < width) return null;
@@ -71,7 +106,7 @@ final class Lanes {
   }
 
   /** The vector loops of prog with their varying nodes. */
-  static Map<UOp, Set<UOp>> vectorLoops(List<UOp> prog, IntUnaryOperator width, boolean max) {
+  private static Map<UOp, Set<UOp>> vectorLoops(List<UOp> prog, IntUnaryOperator width, boolean max) {
     var out = new IdentityHashMap<UOp, Set<UOp>>();
     for (int pc = 0; pc < prog.size(); pc++) {
       if (prog.get(pc).op() != Ops.RANGE) continue;
@@ -87,7 +122,7 @@ final class Lanes {
    * Unrolls the UPCAST loops around vector loops, so a register tile's rows become straight-line code and its
    * accumulator vectors can stay in registers; the copies get the loop index as a folded constant.
    */
-  static List<UOp> unrollTiles(List<UOp> prog, IntUnaryOperator width, boolean max) {
+  private static List<UOp> unrollTiles(List<UOp> prog, IntUnaryOperator width, boolean max) {
     var cur = prog;
     int fresh = 1 << 24; // ids for the copies of inner loops, above any the kernel has
     for (boolean changed = true; changed; ) {
@@ -117,7 +152,7 @@ final class Lanes {
   }
 
   /** The constant element offset of index node idx in chunk k of vector loop r, or null if not constant. */
-  static Long constOffset(UOp idx, UOp r, int k, int width) {
+  public static Long constOffset(UOp idx, UOp r, int k, int width) {
     if (idx == r) return (long) k * width;
     if (idx.op() == Ops.ADD && idx.src(1) == r && idx.src(0).isConst()) return idx.src(0).asLong() + (long) k * width;
     if (idx.op() == Ops.ADD && idx.src(0) == r && idx.src(1).isConst()) return idx.src(1).asLong() + (long) k * width;
@@ -128,7 +163,7 @@ final class Lanes {
    * Accumulator arrays whose every access is a vector in a straight-line vector loop (at most maxChunks chunks, all of
    * one width) at a constant offset, with the offsets used: such an accumulator can live in vector registers.
    */
-  static Map<UOp, Set<Long>> promotable(List<UOp> prog, Map<UOp, Set<UOp>> vectorLoops, IntUnaryOperator widthOf, int maxChunks) {
+  private static Map<UOp, Set<Long>> promotable(List<UOp> prog, Map<UOp, Set<UOp>> vectorLoops, IntUnaryOperator widthOf, int maxChunks) {
     var widths = new IdentityHashMap<UOp, Integer>();
     var owner = new IdentityHashMap<UOp, UOp>(); // body node → its vector loop range
     for (int pc = 0; pc < prog.size(); pc++) {

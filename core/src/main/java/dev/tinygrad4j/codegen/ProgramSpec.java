@@ -1,0 +1,58 @@
+package dev.tinygrad4j.codegen;
+
+import dev.tinygrad4j.DType;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.UOp.AxisType;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A compiled kernel as its device needs it: the buffer parameters in buffer-number order (a buffer the simplified
+ * kernel no longer reads keeps its place), how many elements each must hold, the launch (GPU work-groups and
+ * work-items, or the THREAD range a CPU splits across cores), the opts applied, the linearized program and its
+ * source. {@link Codegen#compile} is the only way to make one.
+ *
+ * @param threads the size of the THREAD range split across cores (0: none)
+ */
+public record ProgramSpec(String name, UOp ast, List<Optimizer.Opt> opts, List<UOp> linear, List<Param> params, Launch launch,
+                          int threads, Source source) {
+  /** Buffer parameter index (buffer number) of dtype; a launch needs a buffer of at least needs elements there. */
+  public record Param(int index, DType dtype, long needs) {}
+
+  /** What a renderer produced. */
+  public sealed interface Source {
+    /** Source code (C, OpenCL C, CUDA C++, or the interpreter's listing). */
+    record Text(String code) implements Source {
+      @Override public String toString() { return code; }
+    }
+    /** A JVM class file. */
+    record ClassFile(byte[] bytes) implements Source {
+      @Override public String toString() { return "class file of " + bytes.length + " bytes"; }
+    }
+  }
+
+  /** The sizes of a GPU kernel's launch: work-groups and work-items per group, three dimensions each. */
+  public record Launch(long[] groups, long[] locals) {
+    /** The launch of a linearized program: its GLOBAL and LOCAL ranges, each kind numbered in id order. */
+    public static Launch of(List<UOp> prog) {
+      var l = new Launch(new long[]{1, 1, 1}, new long[]{1, 1, 1});
+      for (var u : prog)
+        if (u.op() == Ops.RANGE && (u.axisType() == AxisType.GLOBAL || u.axisType() == AxisType.LOCAL))
+          (u.axisType() == AxisType.GLOBAL ? l.groups : l.locals)[dim(prog, u)] = u.rangeSize();
+      return l;
+    }
+
+    /** The launch dimension (0-2) of a GLOBAL or LOCAL range: its place among the ranges of its kind, by id. */
+    public static int dim(List<UOp> prog, UOp r) {
+      int d = (int) prog.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == r.axisType() && u.axisId() < r.axisId()).count();
+      if (d > 2) throw new IllegalStateException("a GPU launch has 3 dimensions, this kernel has more " + r.axisType() + " ranges");
+      return d;
+    }
+
+    @Override public boolean equals(Object o) { return o instanceof Launch l && Arrays.equals(groups, l.groups) && Arrays.equals(locals, l.locals); }
+    @Override public int hashCode() { return 31 * Arrays.hashCode(groups) + Arrays.hashCode(locals); }
+    @Override public String toString() { return "Launch" + Arrays.toString(groups) + "x" + Arrays.toString(locals); }
+  }
+}

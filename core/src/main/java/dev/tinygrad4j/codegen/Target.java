@@ -1,0 +1,25 @@
+package dev.tinygrad4j.codegen;
+
+import dev.tinygrad4j.uop.Ops;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a device can do, as codegen sees it: the ops it renders (the others are decomposed), the float32 vector
+ * widths its renderer prints (widest first; empty: scalar code), whether vectors may take MAX, the most work-items
+ * a work-group holds (0: not a GPU, so CPU opts), the threads a kernel may be split across, the kind of memory its
+ * buffers are, and the renderer that prints its programs.
+ */
+public record Target(String device, Set<Ops> ops, List<Integer> lanes, boolean vectorMax, int localSize, int threads, Memory memory, Renderer renderer) {
+  /** Where a device's buffers live: native memory the host can address, Java arrays, or memory of its own. */
+  public enum Memory { NATIVE, JAVA_ARRAYS, DEVICE }
+
+  public Target {
+    ops = Set.copyOf(ops);
+    lanes = List.copyOf(lanes);
+  }
+
+  /** True for GPU-like targets (work-groups of work-items): they get GPU opts. */
+  public boolean gpu() { return localSize > 0; }
+}
