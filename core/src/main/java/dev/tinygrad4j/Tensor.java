@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.stream.IntStream;
 
@@ -28,6 +29,7 @@ public final class Tensor {
   private final String device;
   private boolean requiresGrad;
   private boolean leaf; // a parameter: its value is data, not a graph to differentiate through (see assign)
+  private Buffer assignedFrom; // the buffer it held when a pending assign was made
   private Tensor grad;
 
   // tensors that want gradients, found again by backward(); weak so dropped tensors go away
@@ -36,12 +38,40 @@ public final class Tensor {
   private static volatile boolean training = false;
   // assigned values not computed yet; the next realize of anything computes them too (in the same schedule)
   private static final Map<Tensor, Boolean> PENDING = Collections.synchronizedMap(new WeakHashMap<>());
+  // random words drawn since the last realize: computed with it, while the generator's counter still holds their start
+  private static final List<Tensor> RANDOM = new ArrayList<>();
   private static long seed = 0;
 
   private Tensor(UOp uop, String device, boolean requiresGrad) {
-    this.uop = uop;
     this.device = device;
+    set(uop);
     if (requiresGrad && uop.dtype().isFloat() && NO_GRAD.get()[0] == 0) setRequiresGrad(true);
+  }
+
+  // tensors that are views of a buffer (movement ops over it): when an assign overwrites the buffer in place, they
+  // follow it, as views in PyTorch do; any other graph over the old contents is an error to realize
+  private static final Map<Buffer, Set<Tensor>> VIEWS = Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** Sets the graph node; a view of a buffer is registered to follow the buffer's in-place updates. */
+  private void set(UOp u) {
+    uop = u;
+    var base = u;
+    while (base.op().isMovement()) base = base.src(0);
+    if (base.op() == Ops.BUFFER) VIEWS.computeIfAbsent(base.buffer(), b -> Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()))).add(this);
+  }
+
+  /** Moves every view of buffer b onto its current contents (after an in-place assign or a JIT replay wrote it). */
+  static void follow(Buffer b) {
+    var views = VIEWS.get(b);
+    if (views == null) return;
+    List<Tensor> ts;
+    synchronized (views) { ts = new ArrayList<>(views); }
+    var now = Schedule.view(b, new int[]{(int) b.size()});
+    for (var t : ts) {
+      var base = t.uop;
+      while (base.op().isMovement()) base = base.src(0);
+      if (base.op() == Ops.BUFFER && base.buffer() == b && base != now) t.uop = t.uop.substitute(Map.of(base, now));
+    }
   }
 
   private Tensor derive(UOp u, Tensor... others) {
@@ -54,7 +84,13 @@ public final class Tensor {
   private static Tensor fromSegment(MemorySegment data, DType dt, int... shape) {
     var dev = Devices.get(Devices.defaultName());
     var buf = new Buffer(dev, dt, UOp.prod(shape)).copyIn(data);
-    return new Tensor(Schedule.view(buf, shape), dev.name(), false);
+    return ofView(Schedule.view(buf, shape), dev.name());
+  }
+
+  /** A tensor holding a buffer view as its value (the buffer counts it as a holder). */
+  static Tensor ofView(UOp view, String device) {
+    view.buffer().hold();
+    return new Tensor(view, device, false);
   }
 
   /**
@@ -135,12 +171,14 @@ public final class Tensor {
     var d = Devices.get(dev);
     var key = new Buffer(d, DType.UINT32, 2).copyIn(MemorySegment.ofArray(new int[]{(int) seed, (int) (seed >>> 32)}));
     var counter = new Buffer(d, DType.UINT64, 1).copyIn(MemorySegment.ofArray(new long[1]));
-    return new Rng(new Tensor(Schedule.view(key, new int[]{2}), dev, false), new Tensor(Schedule.view(counter, new int[]{1}), dev, false));
+    return new Rng(ofView(Schedule.view(key, new int[]{2}), dev), ofView(Schedule.view(counter, new int[]{1}), dev));
   }
 
   /**
    * n random 32-bit words from a counter-based generator (Threefry-2x32, 20 rounds) built from primitive ops: word i
-   * is the block at counter + i under the device's key, and the counter moves on by n.
+   * is the block at counter + i under the device's key, and the counter moves on by n (an assign, in place). The
+   * words are realized with the next schedule, together with the counter's update: the counter's old value is read
+   * only there.
    */
   private static synchronized Tensor randomBits(int n) {
     var dev = Devices.defaultName();
@@ -165,7 +203,9 @@ public final class Tensor {
       x0 = x0.add(ks[(g + 1) % 3]);
       x1 = x1.add(ks[(g + 2) % 3]).add(UOp.full(DType.UINT32, g + 1, n));
     }
-    return new Tensor(x0, dev, false);
+    var bits = new Tensor(x0, dev, false);
+    synchronized (PENDING) { RANDOM.add(bits); }
+    return bits;
   }
 
   /** Uniform random numbers in [0, 1) (float32). */
@@ -217,16 +257,25 @@ public final class Tensor {
    */
   public static void realizeAll(Tensor... ts) {
     var all = new ArrayList<>(Arrays.asList(ts));
-    synchronized (PENDING) { all.addAll(PENDING.keySet()); PENDING.clear(); }
+    synchronized (PENDING) { all.addAll(PENDING.keySet()); PENDING.clear(); all.addAll(RANDOM); RANDOM.clear(); }
     var todo = all.stream().filter(t -> Schedule.realized(t.uop, Devices.get(t.device)) == null).toList();
-    if (!todo.isEmpty()) Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
-    for (var t : all) if (!t.requiresGrad || t.leaf) t.uop = Schedule.realized(t.uop, Devices.get(t.device));
+    var overwritten = todo.isEmpty() ? List.<Buffer>of() : Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
+    for (var t : all) {
+      boolean had = Schedule.isView(t.uop);
+      if (!t.requiresGrad || t.leaf) t.set(Schedule.realized(t.uop, Devices.get(t.device)));
+      if (!had && Schedule.isView(t.uop) && t.uop.buffer() != t.assignedFrom) t.uop.buffer().hold(); // it was given a buffer
+      if (t.assignedFrom != null && Schedule.isView(t.uop)) {
+        if (t.uop.buffer() != t.assignedFrom) t.assignedFrom.supersede(); // its value moved: a JIT that read the old buffer captures again
+        t.assignedFrom = null;
+      }
+    }
+    for (var b : overwritten) follow(b);
   }
 
   private MemorySegment hostData(Arena arena) {
     realize();
     var view = Schedule.realized(uop, Devices.get(device));
-    var buf = (Buffer) (view.op() == Ops.BUFFER ? view : view.src(0)).arg();
+    var buf = view.buffer();
     return buf.copyOut(arena.allocate(buf.nbytes()));
   }
 
@@ -269,7 +318,11 @@ public final class Tensor {
       throw new IllegalArgumentException("assign: value of shape " + Arrays.toString(value.shape()) + " into tensor of shape " + Arrays.toString(shape()));
     if (!value.device.equals(device))
       throw new IllegalArgumentException("assign: value on " + value.device + " into tensor on " + device);
-    uop = UOp.of(Ops.DETACH, dtype(), null, value.cast(dtype()).uop);
+    var v = value.cast(dtype()).uop;
+    if (assignedFrom == null && Schedule.isView(uop)) assignedFrom = uop.buffer();
+    // the value goes into this tensor's own buffer (a view no other tensor was given), or else into a new one
+    var target = uop.op() == Ops.ASSIGN ? uop.src(0) : Schedule.isView(uop) && !uop.buffer().shared() ? uop : null;
+    uop = target != null ? Schedule.assign(target, v) : UOp.of(Ops.DETACH, dtype(), null, v);
     leaf = true;
     PENDING.put(this, true);
     return this;

@@ -98,8 +98,11 @@ final class Lowerer {
     var shape = u.shape();
     return switch (u.op()) {
       case BUFFER -> {
+        if (u.generation() < u.buffer().generation()) // (a later one is what an assign earlier in this plan writes)
+          throw new IllegalStateException("a graph reads the contents a " + u.dtype().lowerName() + " buffer of " + u.buffer().size()
+              + " elements had before an assign overwrote them: realize it before the assign (pass a loss to Optimizer.step)");
         var gate = valid.isConst() ? List.<UOp>of() : List.of(valid);
-        var src = new ArrayList<UOp>(List.of(param((Buffer) u.arg()), idx.get(0)));
+        var src = new ArrayList<UOp>(List.of(param(u.buffer()), idx.get(0))); // its contents now, whatever the generation
         src.addAll(gate);
         yield UOp.of(Ops.LOAD, u.dtype(), null, src);
       }

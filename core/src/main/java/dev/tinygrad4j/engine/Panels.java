@@ -38,6 +38,11 @@ final class Panels {
   /** Records the panel copies of a plan that ran, so later plans reuse them. */
   static void commit(Made m) { CACHE.putAll(m.made); }
 
+  /** Forgets panel copies held in these buffers or copied from them. */
+  static void forget(java.util.Set<Buffer> bufs) {
+    synchronized (CACHE) { CACHE.entrySet().removeIf(e -> bufs.contains(e.getKey()) || bufs.contains(e.getValue().panels())); }
+  }
+
   /**
    * The kernel with every qualifying matrix read from its panel copy (appended to bufs); copy kernels for panels
    * not made yet are added to items first.
@@ -99,7 +104,10 @@ final class Panels {
   /** The panel copy of b: kept from an earlier plan, made earlier in this plan, or made now by a copy kernel. */
   private static Buffer panels(Buffer b, int k, int n, List<Schedule.Item> items, Made made) {
     var kept = CACHE.get(b);
-    if (kept != null && kept.version() == b.version()) return kept.panels();
+    if (kept != null && kept.version() == b.version()) {
+      Runner.kept(kept.panels(), b);
+      return kept.panels();
+    }
     var mine = made.made.get(b);
     if (mine != null) return mine.panels();
     var out = new Buffer(b.device(), b.dtype(), b.size());

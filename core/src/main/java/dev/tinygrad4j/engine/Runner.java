@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +30,52 @@ public final class Runner {
   /** A kernel ready to launch: its spec and its device's program. */
   public record Compiled(ProgramSpec spec, Device.Program program) {}
 
+  /**
+   * What a capture records: a kernel launch on buffers, a copy between devices, or the use of a copy kept from
+   * before (valid while its source has the version it had).
+   */
+  public sealed interface Step permits Launch, Transfer, Kept {}
+  /** A launch of a compiled kernel on buffers (one per parameter; the first is written). */
+  public record Launch(Compiled kernel, List<Buffer> bufs) implements Step {}
+  /** A copy of src's contents into dst. */
+  public record Transfer(Buffer dst, Buffer src) implements Step {}
+  /** A copy made before the capture and used by it: valid while source keeps this version. */
+  public record Kept(Buffer copy, Buffer source, long version) implements Step {}
+  private record Capture(List<Step> log, Set<UOp> realized) {}
+  private static final ThreadLocal<Capture> CAPTURE = new ThreadLocal<>();
+
+  /**
+   * Runs body and appends every step it runs on this thread to log, in order; returns body's result. While it runs,
+   * results remembered from before are computed again (their kernels are part of what is captured).
+   */
+  public static <T> T capture(List<Step> log, java.util.function.Supplier<T> body) {
+    var outer = CAPTURE.get();
+    CAPTURE.set(new Capture(log, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>())));
+    try {
+      return body.get();
+    } finally {
+      CAPTURE.set(outer);
+    }
+  }
+
+  /** Whether a result remembered for node u may be used: always, except while capturing a result from before. */
+  static boolean usable(UOp u) {
+    var c = CAPTURE.get();
+    return c == null || c.realized().contains(u);
+  }
+
+  /** Notes, while capturing, the nodes a schedule of the capture realized. */
+  static void realized(java.util.Collection<UOp> nodes) {
+    var c = CAPTURE.get();
+    if (c != null) c.realized().addAll(nodes);
+  }
+
+  /** Notes, while capturing, that a copy kept from before was used. */
+  static void kept(Buffer copy, Buffer source) {
+    var c = CAPTURE.get();
+    if (c != null) c.log().add(new Kept(copy, source, source.version()));
+  }
+
   private record Key(Device device, UOp ast) {}
   private static final Map<Key, CompletableFuture<Compiled>> PROGRAMS = new ConcurrentHashMap<>();
   private static final ExecutorService COMPILERS = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), r -> {
@@ -37,18 +84,21 @@ public final class Runner {
     return t;
   });
   // counters only, never a lock: compiler threads must not wait for a thread that waits for them
-  private static final AtomicLong KERNELS_RUN = new AtomicLong(), KERNEL_NANOS = new AtomicLong(), COMPILED = new AtomicLong();
+  private static final AtomicLong KERNELS_RUN = new AtomicLong(), KERNEL_NANOS = new AtomicLong(), COMPILED = new AtomicLong(), SCHEDULES = new AtomicLong();
 
   /** Number of kernels launched since start (tests use it to count fusion). */
   public static long kernelsRun() { return KERNELS_RUN.get(); }
   /** Seconds spent inside kernels since start (benchmarks time kernels apart from scheduling and allocation). */
   public static double kernelSeconds() { return KERNEL_NANOS.get() / 1e9; }
+  /** Number of schedules made since start (a JIT replay makes none). */
+  public static long schedules() { return SCHEDULES.get(); }
   /** Number of kernels compiled since start (each AST once per device). */
   public static long kernelsCompiled() { return COMPILED.get(); }
 
-  /** Realizes roots on their devices and returns the buffer views holding their values. */
-  public static synchronized List<UOp> realize(List<UOp> roots, List<Device> devices) {
+  /** Realizes roots on their devices; returns the buffers assigns overwrote in place. */
+  public static synchronized List<Buffer> realize(List<UOp> roots, List<Device> devices) {
     var plan = Schedule.create(roots, devices);
+    SCHEDULES.incrementAndGet();
     // every kernel of the schedule starts compiling now, on all cores; each waits for its own before it runs
     var pending = new ArrayList<CompletableFuture<Compiled>>();
     for (var item : plan.items()) if (item instanceof Schedule.Kernel k) pending.add(compileAsync(k.device(), k.name(), k.ast()));
@@ -60,9 +110,7 @@ public final class Runner {
       }
     }
     Schedule.commit(plan); // only now: a schedule that failed halfway leaves no half-made results behind
-    var views = new ArrayList<UOp>();
-    for (int i = 0; i < roots.size(); i++) views.add(Schedule.realized(roots.get(i), devices.get(i)));
-    return views;
+    return plan.overwritten();
   }
 
   /** The kernel compiled for dev (once per AST; later calls get the same program). */
@@ -101,6 +149,8 @@ public final class Runner {
       var host = arena.allocate(src.nbytes());
       dst.copyIn(src.copyOut(host));
     }
+    var c = CAPTURE.get();
+    if (c != null) c.log().add(new Transfer(dst, src));
     if (Flags.debug() >= 1) System.out.printf("copy %8d bytes  %s -> %s%n", src.nbytes(), src.device().name(), dst.device().name());
   }
 
@@ -120,6 +170,8 @@ public final class Runner {
     c.program().run(mems);
     long ns = System.nanoTime() - t0;
     bufs.getFirst().written();
+    var cap = CAPTURE.get();
+    if (cap != null) cap.log().add(new Launch(c, List.copyOf(bufs)));
 
     KERNELS_RUN.incrementAndGet();
     KERNEL_NANOS.addAndGet(ns);

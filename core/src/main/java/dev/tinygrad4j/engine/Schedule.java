@@ -33,17 +33,32 @@ public final class Schedule {
   /** A copy between devices. */
   public record Copy(Buffer dst, Buffer src) implements Item {}
   /** The steps, and the nodes whose buffers they fill (recorded by {@link #commit} once the steps have run). */
-  public record Plan(List<Item> items, Map<UOp, UOp> realized, Panels.Made panels) {}
+  public record Plan(List<Item> items, Map<UOp, UOp> realized, List<Buffer> overwritten, Panels.Made panels) {}
 
-  // realized nodes: a lazy node → per device, the view of the buffer holding its value (a graph without buffers,
-  // such as random numbers, is the same node on every device); weak so graphs nobody holds go away
+  // realized nodes: a lazy node → per device, the view of the buffer holding its value (a graph without buffers is the
+  // same node on every device), valid while an assign has not overwritten that buffer; weak so graphs nobody holds go away
   private static final Map<UOp, Map<Device, UOp>> REALIZED = Collections.synchronizedMap(new WeakHashMap<>());
+  // per buffer, the newest assign into it not realized yet (by id: substitution may rebuild the node): only that one may
+  // overwrite it in place
+  private static final Map<Buffer, UOp.AssignId> LATEST = Collections.synchronizedMap(new WeakHashMap<>());
+  private static final java.util.concurrent.atomic.AtomicLong ASSIGNS = new java.util.concurrent.atomic.AtomicLong();
 
-  private static Device deviceOfView(UOp view) { return ((Buffer) (view.op() == Ops.BUFFER ? view : view.src(0)).arg()).device(); }
+  private static Device deviceOfView(UOp view) { return view.buffer().device(); }
 
-  /** The node as a row-major view of a buffer. */
-  public static UOp view(Buffer b, int[] shape) {
-    var buf = UOp.of(Ops.BUFFER, b.dtype(), b);
+  /**
+   * The node that gives target (a view of a buffer of its own) value, as data: realized, it writes into target's buffer
+   * in place where nothing still needs the old contents, else into a new buffer.
+   */
+  public static UOp assign(UOp target, UOp value) {
+    var a = UOp.of(Ops.ASSIGN, value.dtype(), new UOp.AssignId(ASSIGNS.incrementAndGet()), target, value);
+    LATEST.put(target.buffer(), (UOp.AssignId) a.arg());
+    return a;
+  }
+  /** The node as a row-major view of a buffer's current contents. */
+  public static UOp view(Buffer b, int[] shape) { return view(b, shape, b.generation()); }
+
+  private static UOp view(Buffer b, int[] shape, int generation) {
+    var buf = UOp.of(Ops.BUFFER, b.dtype(), new UOp.BufferRef(b, generation));
     return shape.length == 1 && shape[0] == b.size() ? buf : UOp.of(Ops.RESHAPE, b.dtype(), UOp.list(shape), buf);
   }
 
@@ -69,7 +84,7 @@ public final class Schedule {
       for (var s : u.src()) src.add(substitute(s, srcDev, memos));
       var n = u.withSrc(src);
       r = realizedOn(n, dev);
-      if (r == null) r = switch (n.op()) {
+      if (r == null) r = switch (n.op()) { // ASSIGN stays: a point whose output may be its target's buffer
         case DETACH -> n.src(0);
         case RESHAPE -> n.src(0).op() == Ops.RESHAPE ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view
         case REDUCE_AXIS -> splitReduce(n);
@@ -118,41 +133,136 @@ public final class Schedule {
     var nodes = new LinkedHashSet<>(all);
     fusionBoundaries(nodes, points);
     capKernelSize(nodes, points);
-    // emit in dependency order
+    var order = order(nodes, points);
     var items = new ArrayList<Item>();
     var panels = new Panels.Made();
     var views = new IdentityHashMap<UOp, UOp>();
-    for (var n : nodes) {
-      if (!points.contains(n)) continue;
+    var overwritten = new ArrayList<Buffer>();
+    for (var n : order.points()) {
       var dev = deviceOfPoint.get(n);
       if (dev == null) dev = n.op() == Ops.COPY ? (Device) n.arg() : n.device();
       if (dev == null) dev = devices.getFirst();
-      var out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
+      Buffer out = null;
       if (UOp.prod(n.shape()) == 0) {
         // nothing to compute
       } else if (n.op() == Ops.COPY) {
-        var src = views.getOrDefault(n.src(0), n.src(0));
-        items.add(new Copy(out, (Buffer) (src.op() == Ops.BUFFER ? src : src.src(0)).arg()));
+        out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
+        items.add(new Copy(out, views.getOrDefault(n.src(0), n.src(0)).buffer()));
       } else {
-        var value = replace(n.op() == Ops.CONTIGUOUS ? n.src(0) : n, views, new IdentityHashMap<>());
+        var value = replace(n.op() == Ops.CONTIGUOUS ? n.src(0) : n.op() == Ops.ASSIGN ? n.src(1) : n, views, new IdentityHashMap<>());
         var bufs = new ArrayList<Buffer>();
-        var ast = Lowerer.lower(value, out, bufs);
+        UOp ast = null;
+        if (order.inPlace().contains(n)) { // the value written over its own buffer: only where each element reads its own old value
+          out = n.src(0).buffer();
+          ast = Lowerer.lower(value, out, bufs);
+          if (!readsOnlyWhereItStores(ast, 0)) { out = null; bufs.clear(); }
+          else overwritten.add(out);
+        }
+        if (out == null) {
+          out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
+          ast = Lowerer.lower(value, out, bufs);
+        }
         for (var b : bufs) if (b.device() != dev) throw new IllegalArgumentException(
             "a kernel on " + dev.name() + " reads a buffer on " + b.device().name() + ": move tensors with to(device) first");
         if (!dev.target().gpu()) ast = Panels.apply(ast, bufs, items, panels);
         items.add(new Kernel(name(ast, n.shape()), ast, bufs));
       }
-      views.put(n, view(out, n.shape()));
+      if (out == null) out = new Buffer(dev, n.dtype(), 0);
+      // a buffer overwritten in place holds its next generation once the plan has run
+      views.put(n, view(out, n.shape(), out.generation() + (overwritten.contains(out) ? 1 : 0)));
     }
     var realized = new IdentityHashMap<>(views);
     for (int i = 0; i < roots.size(); i++) realized.put(roots.get(i), views.getOrDefault(rs.get(i), rs.get(i)));
-    return new Plan(items, realized, panels);
+    return new Plan(items, realized, overwritten, panels);
   }
 
+  /** Whether every load of buffer param in a lowered kernel reads, ungated, the element the kernel stores. */
+  static boolean readsOnlyWhereItStores(UOp ast, int param) {
+    var nodes = ast.toposort();
+    var stores = nodes.stream().filter(u -> u.op() == Ops.STORE && u.src(0).op() == Ops.DEFINE_GLOBAL).toList();
+    if (stores.size() != 1 || stores.getFirst().src().size() > 3) return false;
+    var at = dev.tinygrad4j.codegen.Codegen.simplify(stores.getFirst().src(1));
+    return nodes.stream().filter(u -> u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL && (Integer) u.src(0).arg() == param)
+        .allMatch(u -> u.src().size() == 2 && dev.tinygrad4j.codegen.Codegen.simplify(u.src(1)) == at);
+  }
+
+  /**
+   * The points in the order their kernels run, and the assigns that overwrite their target in place: the newest
+   * assign into a buffer runs after every kernel that reads the old contents, unless one of those needs its result
+   * (then it writes a new buffer).
+   */
+  private record Order(List<UOp> points, Set<UOp> inPlace) {}
+
+  private static Order order(Set<UOp> nodes, Set<UOp> points) {
+    var list = nodes.stream().filter(points::contains).toList();
+    var reads = new IdentityHashMap<UOp, Set<Buffer>>();
+    var deps = new IdentityHashMap<UOp, List<UOp>>();
+    for (var p : list) {
+      var bufs = Collections.newSetFromMap(new IdentityHashMap<Buffer, Boolean>());
+      var before = new ArrayList<UOp>();
+      var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+      var stack = new ArrayList<>(p.op() == Ops.ASSIGN ? List.of(p.src(1)) : p.src());
+      while (!stack.isEmpty()) {
+        var u = stack.removeLast();
+        if (!seen.add(u)) continue;
+        if (points.contains(u)) before.add(u);
+        else if (u.op() == Ops.BUFFER) bufs.add(u.buffer());
+        else stack.addAll(u.src());
+      }
+      reads.put(p, bufs);
+      deps.put(p, before);
+    }
+    var index = new IdentityHashMap<UOp, Integer>();
+    for (int i = 0; i < list.size(); i++) index.put(list.get(i), i);
+    var after = new IdentityHashMap<UOp, List<UOp>>(); // extra edges: reader → the assign that must wait for it
+    var inPlace = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    for (var a : list) {
+      if (a.op() != Ops.ASSIGN) continue;
+      var target = a.src(0).buffer();
+      if (!a.arg().equals(LATEST.get(target)) || target.shared()) continue;
+      var needs = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>()); // points that use a's result
+      for (var p : list) if (deps.get(p).stream().anyMatch(d -> d == a || needs.contains(d))) needs.add(p);
+      var readers = list.stream().filter(p -> p != a && reads.get(p).contains(target)).toList();
+      if (readers.stream().anyMatch(needs::contains)) continue;
+      inPlace.add(a);
+      for (var r : readers) after.computeIfAbsent(r, k -> new ArrayList<>()).add(a);
+    }
+    if (after.isEmpty()) return new Order(list, inPlace);
+    // Kahn's order over data dependencies and the extra edges, earliest first
+    var waiting = new IdentityHashMap<UOp, Integer>();
+    var users = new IdentityHashMap<UOp, List<UOp>>();
+    for (var p : list) {
+      var ds = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+      ds.addAll(deps.get(p));
+      for (var e : after.entrySet()) if (e.getValue().contains(p)) ds.add(e.getKey());
+      waiting.put(p, ds.size());
+      for (var d : ds) users.computeIfAbsent(d, k -> new ArrayList<>()).add(p);
+    }
+    var ready = new java.util.PriorityQueue<UOp>(java.util.Comparator.comparingInt(index::get));
+    for (var p : list) if (waiting.get(p) == 0) ready.add(p);
+    var out = new ArrayList<UOp>();
+    while (!ready.isEmpty()) {
+      var p = ready.poll();
+      out.add(p);
+      for (var u : users.getOrDefault(p, List.of())) if (waiting.merge(u, -1, Integer::sum) == 0) ready.add(u);
+    }
+    return new Order(out, inPlace);
+  }
+
+  /** Forgets every remembered result held in these buffers (their contents are about to be overwritten). */
+  public static void forget(Set<Buffer> bufs) {
+    synchronized (REALIZED) {
+      for (var byDevice : REALIZED.values()) byDevice.values().removeIf(v -> bufs.contains(v.buffer()));
+    }
+    Panels.forget(bufs);
+  }
 
   /** Records the buffers a plan has filled, so later schedules read them instead of recomputing. */
   public static void commit(Plan plan) {
     Panels.commit(plan.panels());
+    for (var b : plan.overwritten()) b.nextGeneration();
+    synchronized (LATEST) { for (var e : plan.realized().keySet()) if (e.op() == Ops.ASSIGN) LATEST.remove(e.src(0).buffer(), e.arg()); }
+    Runner.realized(plan.realized().keySet());
     for (var e : plan.realized().entrySet()) {
       if (e.getKey() == e.getValue()) continue; // already a view
       REALIZED.computeIfAbsent(e.getKey(), k -> new HashMap<>()).put(deviceOfView(e.getValue()), e.getValue());
@@ -162,7 +272,7 @@ public final class Schedule {
   /** Marks the nodes that must be computed into buffers of their own; everything else fuses into its consumer. */
   private static void fusionBoundaries(Set<UOp> nodes, Set<UOp> points) {
     for (var n : nodes) {
-      if (n.op() == Ops.CONTIGUOUS || n.op() == Ops.COPY) points.add(n);
+      if (n.op() == Ops.CONTIGUOUS || n.op() == Ops.COPY || n.op() == Ops.ASSIGN) points.add(n);
       if (n.op() == Ops.COPY && !isView(n.src(0))) points.add(n.src(0));
     }
     // a reduction broadcast back over its axes (or read at gathered indices) is computed once, into a buffer
@@ -210,15 +320,23 @@ public final class Schedule {
     }
   }
 
-  /** The view of a buffer on dev holding u's value once its schedule has run there, or null. */
+  /**
+   * The view of a buffer on dev holding u's value once its schedule has run there, or null. While a JIT captures,
+   * results from before the capture do not count: a capture computes what it uses.
+   */
   public static UOp realized(UOp u, Device dev) {
     var r = realizedOn(u, dev);
     return r != null ? r : isView(u) && deviceOfView(u) == dev ? u : null;
   }
 
   private static UOp realizedOn(UOp u, Device dev) {
+    if (!Runner.usable(u)) return null;
     var byDevice = REALIZED.get(u);
-    return byDevice == null ? null : byDevice.get(dev);
+    var r = byDevice == null ? null : byDevice.get(dev);
+    if (r == null) return null;
+    if (r.generation() == r.buffer().generation()) return r;
+    byDevice.remove(dev, r); // its buffer has since been overwritten by an assign: compute it again
+    return null;
   }
 
   private static final int MAX_KERNEL_OPS = 2000;

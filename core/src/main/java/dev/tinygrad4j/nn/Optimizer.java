@@ -31,10 +31,11 @@ public abstract sealed class Optimizer permits SGD, Adam {
   /** The current learning rate. */
   public double lr() { return lr.item(); }
 
-  /** Sets the learning rate for the next steps. */
+  /** Sets the learning rate for the next steps (an assign: a JIT'd step reads the new value). */
   public void setLr(double v) {
     if (!(v >= 0)) throw new IllegalArgumentException(getClass().getSimpleName() + ": learning rate must be >= 0, got " + v);
-    lr = Tensor.of(new float[]{(float) v}).reshape().to(params.getFirst().device());
+    var t = Tensor.of(new float[]{(float) v}).reshape().to(params.getFirst().device());
+    if (lr == null) lr = t.contiguous().realize(); else lr.assign(t);
   }
 
   /** The learning rate as a tensor, for update graphs. */
@@ -44,17 +45,20 @@ public abstract sealed class Optimizer permits SGD, Adam {
   public void zeroGrad() { for (var p : params) p.setGrad(null); }
 
   /**
-   * Updates every parameter that has a gradient, and realizes the parameters, the optimizer state and alsoRealize
-   * (e.g. the loss) in one schedule.
+   * Updates every parameter that has a gradient, and realizes the parameters, the optimizer state, the gradients and
+   * alsoRealize (e.g. the loss) in one schedule. Parameters and state are updated in place: a graph built from them
+   * before the step and realized after it reads the new values, so pass what must see the old ones (the loss) here.
    */
   public void step(Tensor... alsoRealize) {
     beforeStep();
+    var all = new ArrayList<Tensor>();
     for (int i = 0; i < params.size(); i++) {
       var p = params.get(i);
       if (p.grad() == null) continue;
+      all.add(p.grad());
       p.assign(update(i, p, p.grad().detach()));
     }
-    var all = new ArrayList<>(params);
+    all.addAll(params);
     all.addAll(state);
     all.addAll(Arrays.asList(alsoRealize));
     Tensor.realizeAll(all.toArray(Tensor[]::new));

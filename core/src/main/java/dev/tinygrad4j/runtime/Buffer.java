@@ -12,13 +12,17 @@ import static java.lang.foreign.ValueLayout.*;
 /** Device memory for {@code size} elements of one dtype; freed when nothing refers to it any more. */
 public final class Buffer {
   private static final Cleaner CLEANER = Cleaner.create();
-  private static final AtomicLong LIVE = new AtomicLong(), LIVE_BYTES = new AtomicLong();
+  private static final AtomicLong LIVE = new AtomicLong(), LIVE_BYTES = new AtomicLong(), CREATED = new AtomicLong();
 
   private final Device device;
   private final DType dtype;
   private final long size;
   private final Object mem;
+  private final long id = CREATED.incrementAndGet();
   private volatile long version; // how many times its contents were written
+  private volatile int generation; // how many times an assign overwrote it in place
+  private volatile int holders; // tensors that were given it as their value
+  private volatile boolean superseded; // a tensor that held it was given a new value in another buffer
 
   // buffers are freed when the garbage collector finds them unreachable, but the Java heap barely grows while
   // device memory does: like the JDK's direct buffers, a collection is asked for once device memory doubles
@@ -83,6 +87,22 @@ public final class Buffer {
   public void written() { version++; }
   /** How many times the contents were written (copies made from it are valid while this stays the same). */
   public long version() { return version; }
+  /** How many times an assign overwrote the contents in place. */
+  public int generation() { return generation; }
+  /** Notes that an assign overwrote the contents in place. */
+  public void nextGeneration() { generation++; }
+  /** Notes that a tensor was given this buffer as its value. */
+  public void hold() { holders++; }
+  /** Whether more than one tensor was given this buffer (then an assign to one of them must not overwrite it). */
+  public boolean shared() { return holders > 1; }
+  /** Creation order: buffers made after a point in time have larger ids. */
+  public long id() { return id; }
+  /** The id the next buffer will get. */
+  public static long nextId() { return CREATED.get() + 1; }
+  /** Notes that the tensor holding this buffer was assigned a value in another buffer. */
+  public void supersede() { superseded = true; }
+  /** Whether a tensor that held this buffer now holds another (what was captured from it is out of date). */
+  public boolean superseded() { return superseded; }
   /** Copies the contents out to host bytes. */
   public MemorySegment copyOut(MemorySegment dst) { device.copyOut(dst, mem); return dst; }
 

@@ -34,7 +34,9 @@ public final class Spec {
     for (var u : root.toposort()) {
       var s = u.src();
       switch (u.op()) {
-        case BUFFER -> require(s.isEmpty() && u.arg() instanceof dev.tinygrad4j.runtime.Buffer b && b.dtype() == u.dtype(), "tensor", u, "a Buffer of its dtype, no sources");
+        case BUFFER -> require(s.isEmpty() && u.arg() instanceof UOp.BufferRef(var b, var gen) && b.dtype() == u.dtype() && gen <= b.generation(), "tensor", u, "a buffer of its dtype, no sources");
+        case ASSIGN -> require(s.size() == 2 && u.arg() instanceof UOp.AssignId && (s.get(0).op() == Ops.BUFFER || s.get(0).op() == Ops.RESHAPE && s.get(0).src(0).op() == Ops.BUFFER)
+            && s.get(1).dtype() == u.dtype() && s.get(0).dtype() == u.dtype() && java.util.Arrays.equals(s.get(0).shape(), s.get(1).shape()), "tensor", u, "a view of the target buffer and a value of its shape and dtype");
         case CONST -> constant(u, "tensor");
         case ARANGE -> require(s.isEmpty() && u.arg() instanceof Integer n && n >= 0 && u.dtype().isInt(), "tensor", u, "a size, an int dtype");
         case RESHAPE -> require(s.size() == 1 && ints(u.arg()) && UOp.prod(u.shape()) == UOp.prod(s.getFirst().shape()), "tensor", u, "the same element count as its source " + java.util.Arrays.toString(s.getFirst().shape()));

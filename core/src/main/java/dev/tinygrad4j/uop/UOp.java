@@ -29,6 +29,13 @@ public final class UOp {
   public record Axis(int id, AxisType type) {}
   /** The argument of DEFINE_ACC and DEFINE_LOCAL: a kernel-unique id and how many values it holds (more than one: an array). */
   public record Acc(int id, int size) {}
+  /**
+   * The argument of BUFFER: the buffer, and how many times an assign had overwritten it in place when this node was
+   * made — a graph over its new contents is a different node from one over its old contents.
+   */
+  public record BufferRef(dev.tinygrad4j.runtime.Buffer buffer, int generation) {}
+  /** The argument of a tensor-graph ASSIGN: a number of its own, so no two assigns are the same node. */
+  public record AssignId(long id) {}
 
   private final Ops op;
   private final DType dtype;
@@ -200,9 +207,10 @@ public final class UOp {
   @SuppressWarnings("unchecked")
   private int[] computeShape() {
     return switch (op) {
-      case BUFFER -> new int[]{Math.toIntExact(((dev.tinygrad4j.runtime.Buffer) arg).size())};
+      case BUFFER -> new int[]{Math.toIntExact(((BufferRef) arg).buffer().size())};
       case ARANGE -> new int[]{(Integer) arg};
-      case CONST, DEFINE_GLOBAL, RANGE, LOAD, STORE, REDUCE, SINK, DEFINE_ACC, ASSIGN, ENDRANGE -> new int[0];
+      case ASSIGN -> arg instanceof AssignId ? src(0).shape() : new int[0]; // a tensor's assign, or a linearized accumulator's
+      case CONST, DEFINE_GLOBAL, RANGE, LOAD, STORE, REDUCE, SINK, DEFINE_ACC, ENDRANGE -> new int[0];
       case RESHAPE, EXPAND -> ints((List<Integer>) arg);
       case PERMUTE -> {
         var s = src(0).shape(); var p = (List<Integer>) arg; var out = new int[p.size()];
@@ -306,6 +314,16 @@ public final class UOp {
   }
 
   // ---- traversal ----
+  /** The generation of the buffer contents a view was made for (see {@link BufferRef}). */
+  public int generation() { return ((BufferRef) (op == Ops.RESHAPE ? src(0) : this).arg).generation(); }
+
+  /** The buffer of a BUFFER node, or of a RESHAPE of one (a view of a whole buffer). */
+  public dev.tinygrad4j.runtime.Buffer buffer() {
+    var b = op == Ops.RESHAPE ? src(0) : this;
+    if (b.op != Ops.BUFFER) throw new IllegalStateException("not a buffer view: " + op);
+    return ((BufferRef) b.arg).buffer();
+  }
+
   /** The device this node computes on: that of the buffers it reads, or the target of a COPY it reads; null if neither. */
   public dev.tinygrad4j.runtime.Device device() {
     var seen = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
@@ -313,7 +331,7 @@ public final class UOp {
     while (!stack.isEmpty()) {
       var n = stack.removeLast();
       if (!seen.add(n)) continue;
-      if (n.op == Ops.BUFFER) return ((dev.tinygrad4j.runtime.Buffer) n.arg).device();
+      if (n.op == Ops.BUFFER) return ((BufferRef) n.arg).buffer().device();
       if (n.op == Ops.COPY && n != this) return (dev.tinygrad4j.runtime.Device) n.arg; // beyond it lies another device
       stack.addAll(n.src);
     }
