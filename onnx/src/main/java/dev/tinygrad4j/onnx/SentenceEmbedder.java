@@ -1,6 +1,7 @@
 package dev.tinygrad4j.onnx;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.Jit;
 import dev.tinygrad4j.Tensor;
 
 import java.io.IOException;
@@ -20,6 +21,13 @@ public final class SentenceEmbedder {
   private final OnnxRunner runner;
   private final WordPiece tokenizer;
   private final int maxLength;
+  // a JIT per (what, batch, tokens): after two calls of a shape its kernels replay with no graph building or scheduling;
+  // the eight most recent shapes are kept
+  private final Map<List<Integer>, Jit> jits = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    @Override protected boolean removeEldestEntry(Map.Entry<List<Integer>, Jit> e) { return size() > 8; }
+  };
+  /** Token counts are padded up to a multiple of this in {@link #embed}, so few shapes are compiled and captured. */
+  static final int BUCKET = 16;
 
   /** An embedder over a model taking input_ids, attention_mask and token_type_ids; sentences are cut at maxLength tokens. */
   public SentenceEmbedder(OnnxModel model, WordPiece tokenizer, int maxLength) {
@@ -52,16 +60,41 @@ public final class SentenceEmbedder {
     return Map.of("input_ids", longs(b.inputIds()), "attention_mask", longs(b.attentionMask()), "token_type_ids", longs(b.tokenTypeIds()));
   }
 
-  /** The last hidden state [batch, tokens, hidden] for a batch. */
-  public Tensor hidden(WordPiece.Batch b) { return runner.run(inputs(b)).get("last_hidden_state"); }
+  /** The last hidden state [batch, tokens, hidden] for a batch (under a JIT per shape). */
+  public Tensor hidden(WordPiece.Batch b) {
+    return jit(0, b, in -> new Tensor[]{lastHidden(in)}).call(longs(b.inputIds()), longs(b.attentionMask()), longs(b.tokenTypeIds()))[0];
+  }
 
-  /** L2-normalized mean-pooled embeddings [sentences, hidden]. */
+  private Tensor lastHidden(Tensor[] in) {
+    return runner.run(Map.of("input_ids", in[0], "attention_mask", in[1], "token_type_ids", in[2])).get("last_hidden_state");
+  }
+
+  private Jit jit(int what, WordPiece.Batch b, java.util.function.Function<Tensor[], Tensor[]> fn) {
+    int n = b.inputIds().length, t = n == 0 ? 0 : b.inputIds()[0].length;
+    synchronized (jits) { return jits.computeIfAbsent(List.of(what, n, t), k -> Jit.of(fn)); }
+  }
+
+  /**
+   * L2-normalized mean-pooled embeddings [sentences, hidden]. Sentences are padded to a multiple of {@link #BUCKET}
+   * tokens (masked, so the values are those of the shortest padding), and each shape runs under a JIT.
+   */
   public Tensor embed(List<String> sentences) {
-    var b = tokenizer.encode(sentences, maxLength);
-    var h = hidden(b);
-    var mask = longs(b.attentionMask()).cast(DType.FLOAT32).unsqueeze(-1); // [n, t, 1]
-    var mean = h.mul(mask).sum(1).div(mask.sum(1).maximum(1e-9));
-    return mean.div(mean.square().sum(-1, true).sqrt().maximum(1e-12));
+    var b = pad(tokenizer.encode(sentences, maxLength), BUCKET);
+    return jit(1, b, in -> {
+      var h = lastHidden(in);
+      var mask = in[1].cast(DType.FLOAT32).unsqueeze(-1); // [n, t, 1]
+      var mean = h.mul(mask).sum(1).div(mask.sum(1).maximum(1e-9));
+      return new Tensor[]{mean.div(mean.square().sum(-1, true).sqrt().maximum(1e-12))};
+    }).call(longs(b.inputIds()), longs(b.attentionMask()), longs(b.tokenTypeIds()))[0];
+  }
+
+  /** The batch with every row padded (id 0, mask 0) to a multiple of k tokens, at most maxLength. */
+  private WordPiece.Batch pad(WordPiece.Batch b, int k) {
+    int t = b.inputIds().length == 0 ? 0 : b.inputIds()[0].length;
+    int to = Math.min(Math.max(maxLength, t), (t + k - 1) / k * k);
+    if (to == t) return b;
+    java.util.function.UnaryOperator<long[][]> grow = rows -> java.util.Arrays.stream(rows).map(r -> java.util.Arrays.copyOf(r, to)).toArray(long[][]::new);
+    return new WordPiece.Batch(grow.apply(b.inputIds()), grow.apply(b.attentionMask()), grow.apply(b.tokenTypeIds()));
   }
 
   private static Tensor longs(long[][] rows) {

@@ -112,4 +112,17 @@ class MiniLmTest {
     for (double n : norm) assertEquals(1.0, n, 1e-5);
     assertTrue(dot[0] > 0.6 && dot[1] < 0.2 && dot[0] > dot[1] + 0.4, "similar sentences closer: " + dot[0] + " vs " + dot[1]);
   }
+
+  @Test void embeddingsUnderTheJitEqualThoseOfTheUnpaddedModel() {
+    var sentences = List.of("Replays give what the first call gave.", "Padding to a bucket is masked out.");
+    var b = ours.tokenizer().encode(sentences, 256);
+    var h = ours.hidden(b);
+    var mask = dev.tinygrad4j.Tensor.fromBytes(java.lang.foreign.MemorySegment.ofArray(java.util.Arrays.stream(b.attentionMask()).flatMapToLong(java.util.Arrays::stream).toArray()),
+        dev.tinygrad4j.DType.INT64, b.attentionMask().length, b.attentionMask()[0].length).cast(dev.tinygrad4j.DType.FLOAT32).unsqueeze(-1);
+    var mean = h.mul(mask).sum(1).div(mask.sum(1));
+    var want = mean.div(mean.square().sum(-1, true).sqrt()).toFloatArray();
+    assertTrue(b.inputIds()[0].length % SentenceEmbedder.BUCKET != 0, "the test needs a batch that gets padded");
+    for (int call = 0; call < 4; call++) // run, capture, replay, replay
+      assertArrayEquals(want, ours.embed(sentences).toFloatArray(), 1e-6f, "call " + call);
+  }
 }
