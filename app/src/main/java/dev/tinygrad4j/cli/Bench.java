@@ -43,7 +43,46 @@ final class Bench {
       case "ops" -> ops();
       case "mnist" -> MnistCommand.bench();
       case "minilm" -> minilm();
-      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops, mnist, minilm)");
+      case "jit" -> jit();
+      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops, mnist, minilm, jit)");
+    }
+  }
+
+  /**
+   * Dispatch overhead: a step of 100 tiny kernels (each a contiguous add over 16 floats, so the kernels themselves
+   * cost next to nothing) run eagerly (graph, schedule, launch) and replayed by a Jit, per device: microseconds per step
+   * and per kernel.
+   */
+  private static void jit() {
+    int n = 100;
+    System.out.printf("a step of %d kernels over 16 floats: microseconds per step and per kernel (median of %d after warm-up)%n", n, RUNS);
+    System.out.printf("%-8s %14s %14s %14s %14s%n", "device", "eager/step", "jit/step", "eager/kernel", "jit/kernel");
+    java.util.function.Function<Tensor[], Tensor[]> step = in -> {
+      var y = in[0];
+      for (int i = 0; i < n; i++) y = y.add(1).contiguous();
+      return new Tensor[]{y};
+    };
+    for (var d : devices()) {
+      Flags.set("DEV", d);
+      try {
+        // a new input every call: the same graph over the same buffer would be remembered, not run
+        double eager = median(() -> {
+          var x = Tensor.rand(16).realize();
+          long t0 = System.nanoTime();
+          step.apply(new Tensor[]{x})[0].realize();
+          return (System.nanoTime() - t0) / 1e9;
+        });
+        var j = dev.tinygrad4j.Jit.of(step);
+        double jit = median(() -> {
+          var x = Tensor.rand(16).realize();
+          long t0 = System.nanoTime();
+          j.call(x);
+          return (System.nanoTime() - t0) / 1e9;
+        });
+        System.out.printf("%-8s %14.1f %14.1f %14.2f %14.2f%n", d, eager * 1e6, jit * 1e6, eager * 1e6 / n, jit * 1e6 / n);
+      } finally {
+        Flags.set("DEV", null);
+      }
     }
   }
 
