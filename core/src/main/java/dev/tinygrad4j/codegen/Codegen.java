@@ -59,7 +59,7 @@ public final class Codegen {
   /** The opts the hand-written heuristic picks for a simplified kernel on this target (none with NOOPT=1). */
   public static List<Optimizer.Opt> heuristic(UOp simplified, Target target) {
     if (Flags.getInt("NOOPT", 0) != 0) return List.of();
-    return target.gpu() ? Optimizer.gpu(simplified, target.localSize()) : Optimizer.heuristic(simplified, target.threads());
+    return target.gpu() ? Optimizer.gpu(simplified, target.localSize()) : Optimizer.heuristic(simplified, target.threads(), target.lanes().isEmpty() ? 1 : target.lanes().getFirst());
   }
 
   /** The dtypes of a kernel's buffer parameters by number; every number from 0 to the highest must be there. */

@@ -164,8 +164,11 @@ public final class Optimizer {
     return memo.get(ast);
   }
 
-  /** The opts the hand-coded heuristic picks for a kernel on a device with this many threads. */
-  public static List<Opt> heuristic(UOp ast, int threads) {
+  /**
+   * The opts the hand-coded heuristic picks for a kernel on a device with this many threads and float vector lanes
+   * (1: scalar code).
+   */
+  public static List<Opt> heuristic(UOp ast, int threads, int lanes) {
     var opts = new ArrayList<Opt>();
     var cur = ast;
     var loops = loops(ast);
@@ -175,8 +178,9 @@ public final class Optimizer {
     boolean reuse = wide != null && ast.toposort().stream().anyMatch(u -> u.op() == Ops.LOAD && !u.src(1).allNodes().contains(wide)
         && u.src(1).allNodes().stream().anyMatch(n -> n.op() == Ops.RANGE && n.axisType() == AxisType.REDUCE));
     if (!reduces(ast).isEmpty() && loops.size() >= 2 && reuse) {
-      // register tile (8x32 measured best here, 16 vector registers of 16 lanes): the dim loads read contiguously goes wide; deep is a dim that
-      // load does not depend on, so each vector it loads serves the whole tile column (matmul: rows of A; conv: out channels)
+      // register tile: the dim loads read contiguously goes wide; deep is a dim that load does not depend on, so each
+      // vector it loads serves the whole tile column (matmul: rows of A; conv: out channels). Its accumulators fit in
+      // 16 vector registers: 8x32 with 16 lanes, 4x32 with 8 (measured: 8x32 spills there, 64 vs 95 GFLOPS at 1024)
       var wideLoad = ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && strideOne(u.src(1), wide)).findFirst();
       UOp deep = null;
       for (var r : loops.reversed()) {
@@ -194,7 +198,9 @@ public final class Optimizer {
       int w = wideSize <= 32 && wideSize > 4 ? wideSize : firstDivisor(wideSize, 32, 16, 8, 4);
       for (var pick : new UOp[]{deep, wide}) {
         if (pick == null || (pick == wide && w == 0)) continue;
-        int d = firstDivisor(pick.rangeSize(), w > 16 ? new int[]{8, 4} : new int[]{16, 8, 4}); // the tile stays near 256
+        int vectors = lanes > 1 ? Math.max(1, w / lanes) : 1;
+        int d = firstDivisor(pick.rangeSize(), java.util.stream.IntStream.of(w > 16 ? new int[]{8, 4} : new int[]{16, 8, 4})
+            .filter(x -> lanes <= 1 || x * vectors <= 16 || x == 4).toArray()); // the tile stays near 256
         var ls = loops(cur);
         cur = add(opts, cur, new Opt(OptOp.UPCAST, ls.indexOf(byId(ls, pick.axisId())), pick == wide ? w : d));
       }

@@ -59,12 +59,12 @@ class OptimizerTest {
 
   @Test void heuristicTilesMatmulAndConv() {
     var mm = a.matmul(b).add(1).relu();
-    assertArrayEquals(run(mm, ast -> List.of()), run(mm, ast -> Optimizer.heuristic(ast, 2)), 1e-5f);
+    assertArrayEquals(run(mm, ast -> List.of()), run(mm, ast -> Optimizer.heuristic(ast, 2, 16)), 1e-5f);
     var x = Tensor.rand(2, 4, 9, 9).realize(); var w = Tensor.rand(8, 4, 3, 3).realize();
     var conv = x.conv2d(w, null, 1, 1, 1, 1);
-    assertArrayEquals(run(conv, ast -> List.of()), run(conv, ast -> Optimizer.heuristic(ast, 2)), 1e-5f);
+    assertArrayEquals(run(conv, ast -> List.of()), run(conv, ast -> Optimizer.heuristic(ast, 2, 16)), 1e-5f);
     var sm = a.softmax(1);
-    assertArrayEquals(run(sm, ast -> List.of()), run(sm, ast -> Optimizer.heuristic(ast, 4)), 1e-6f);
+    assertArrayEquals(run(sm, ast -> List.of()), run(sm, ast -> Optimizer.heuristic(ast, 4, 16)), 1e-6f);
   }
 
   @Test void paddedTilesCoverOddSizes() {
@@ -73,18 +73,20 @@ class OptimizerTest {
     var plain = run(mm, ast -> List.of());
     assertArrayEquals(plain, run(mm, ast -> List.of(new Opt(OptOp.PADTO, 1, 16), new Opt(OptOp.UPCAST, 1, 16), new Opt(OptOp.PADTO, 0, 8),
         new Opt(OptOp.UPCAST, 0, 8))), 1e-5f);
-    assertArrayEquals(plain, run(mm, ast -> Optimizer.heuristic(ast, 2)), 1e-5f);
+    assertArrayEquals(plain, run(mm, ast -> Optimizer.heuristic(ast, 2, 16)), 1e-5f);
     var big = Tensor.rand(3, 1023).realize().matmul(Tensor.rand(1023, 70).realize());
-    var opts = Optimizer.heuristic(Codegen.simplify(((Schedule.Kernel) Schedule.create(List.of(big.uop()), List.of(Devices.get(big.device()))).items().getFirst()).ast()), 1);
+    var opts = Optimizer.heuristic(Codegen.simplify(((Schedule.Kernel) Schedule.create(List.of(big.uop()), List.of(Devices.get(big.device()))).items().getFirst()).ast()), 1, 16);
     assertTrue(opts.stream().anyMatch(o -> o.op() == OptOp.PADTO), opts::toString);
-    assertArrayEquals(run(big, ast -> List.of()), run(big, ast -> Optimizer.heuristic(ast, 2)), 1e-3f);
+    assertArrayEquals(run(big, ast -> List.of()), run(big, ast -> Optimizer.heuristic(ast, 2, 16)), 1e-3f);
   }
 
   @Test void heuristicRegisterTilesMatmul() {
     var ast = ((Schedule.Kernel) Schedule.create(List.of(Tensor.rand(64, 32).realize().matmul(Tensor.rand(32, 64).realize()).uop()),
         List.of(Devices.get(Devices.defaultName()))).items().getFirst()).ast();
-    var opts = Optimizer.heuristic(Codegen.simplify(ast), 1);
+    var opts = Optimizer.heuristic(Codegen.simplify(ast), 1, 16);
     assertEquals(List.of(new Opt(OptOp.UPCAST, 0, 8), new Opt(OptOp.UPCAST, 1, 32), new Opt(OptOp.SWAP, 0, 1)), opts);
+    assertEquals(List.of(new Opt(OptOp.UPCAST, 0, 4), new Opt(OptOp.UPCAST, 1, 32), new Opt(OptOp.SWAP, 0, 1)),
+        Optimizer.heuristic(Codegen.simplify(ast), 1, 8), "with 8-lane vectors the tile's 16 accumulators are 4 rows of 4");
     var prog = Codegen.compile("mm", ast, Devices.get(Devices.defaultName()).target(), opts).linear();
     var acc = prog.stream().filter(u -> u.op() == Ops.DEFINE_ACC).findFirst().orElseThrow();
     assertEquals(256, ((UOp.Acc) acc.arg()).size(), "an 8x32 accumulator tile");

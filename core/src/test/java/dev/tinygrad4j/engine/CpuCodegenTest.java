@@ -38,7 +38,7 @@ class CpuCodegenTest {
         Tensor.rand(2, 3, 8, 8).to("CPU").conv2d(Tensor.rand(4, 3, 3, 3).to("CPU"), null, 1, 1, 1, 1).maxPool2d(2, 2),
         a.argmax(1), Tensor.randint(0, 9, 100).to("CPU").cast(DType.INT8).mul(3).cast(DType.UINT64));
     for (var g : graphs) for (var k : kernels(g)) {
-      var spec = Codegen.compile(k.name(), k.ast(), cpu.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 2));
+      var spec = Codegen.compile(k.name(), k.ast(), cpu.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 2, 16));
       var dir = Files.createTempDirectory("tg4j-wall");
       var c = dir.resolve("k.c");
       Files.writeString(c, spec.source().toString());
@@ -58,7 +58,7 @@ class CpuCodegenTest {
       Flags.set("CPU_LANES", lanes);
       try {
         var cpu = new CpuDevice();
-        var spec = Codegen.compile(k.name() + "_l" + lanes, k.ast(), cpu.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 1));
+        var spec = Codegen.compile(k.name() + "_l" + lanes, k.ast(), cpu.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 1, 16));
         var src = spec.source().toString();
         if (lanes > 1) {
           assertTrue(src.contains("fma" + lanes + "("), () -> "the tile's products are " + lanes + "-lane vector fmas:\n" + src);

@@ -19,7 +19,7 @@ class JvmCodegenTest {
     var jvm = Devices.get("JVM");
     var a = Tensor.rand(32, 64).to("JVM").realize(); var b = Tensor.rand(64, 48).to("JVM").realize();
     var k = (Schedule.Kernel) Schedule.create(List.of(a.matmul(b).uop()), List.of(jvm)).items().getFirst();
-    var spec = Codegen.compile(k.name(), k.ast(), jvm.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 1));
+    var spec = Codegen.compile(k.name(), k.ast(), jvm.target(), Optimizer.heuristic(Codegen.simplify(k.ast()), 1, 16));
     var bytes = ((ProgramSpec.Source.ClassFile) spec.source()).bytes();
     assertTrue(new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).contains("jdk/incubator/vector/FloatVector"),
         "the 16-wide accumulator update runs as vector lanes");
