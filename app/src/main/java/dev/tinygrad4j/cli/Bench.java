@@ -118,7 +118,8 @@ final class Bench {
       case "mnist" -> MnistCommand.bench();
       case "minilm" -> minilm();
       case "jit" -> jit();
-      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops, mnist, minilm, jit)");
+      case "coldstart" -> coldstart();
+      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "' (matmul, ops, mnist, minilm, jit, coldstart)");
     }
   }
 
@@ -158,6 +159,59 @@ final class Bench {
         Flags.set("DEV", null);
       }
     }
+  }
+
+  /**
+   * Cold start on the default device, in a child JVM whose kernel cache folder is empty: seconds (and kernels
+   * compiled) to the first MNIST training step (batch 512, under its Jit), to the first all-MiniLM-L6-v2 embedding,
+   * and to an embedding of a new sentence length after warm-up next to a repeated one.
+   */
+  private static void coldstart() {
+    if (System.getenv("TINYGRAD4J_COLDSTART") == null) {
+      var info = ProcessHandle.current().info();
+      try {
+        var cache = java.nio.file.Files.createTempDirectory("tinygrad4j-cold");
+        var cmd = new java.util.ArrayList<String>(List.of(info.command().orElseThrow()));
+        cmd.addAll(List.of(info.arguments().orElseThrow()));
+        var pb = new ProcessBuilder(cmd).inheritIO();
+        pb.environment().put("TINYGRAD4J_COLDSTART", "1");
+        pb.environment().put("XDG_CACHE_HOME", cache.toString()); // no compiled kernels
+        pb.environment().putIfAbsent("MNIST_DIR", dev.tinygrad4j.runtime.CpuDevice.cacheDir().resolveSibling("mnist").toString());
+        System.out.println("cold start (kernel cache " + cache + ", empty), device " + Devices.defaultName());
+        if (pb.start().waitFor() != 0) throw new IllegalStateException("bench coldstart: the child run failed");
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("bench coldstart: " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
+    long t0 = System.nanoTime();
+    Tensor.manualSeed(0);
+    var model = new MnistCnn();
+    var opt = new dev.tinygrad4j.nn.Adam(dev.tinygrad4j.nn.State.parameters(model), 1e-3);
+    var x = Tensor.rand(512, 1, 28, 28).mul(255).cast(dev.tinygrad4j.DType.UINT8).contiguous().realize();
+    var y = Tensor.randint(0, 10, 512).realize();
+    try (var mode = Tensor.train()) { MnistCommand.trainStep(model, opt).call(x, y)[0].item(); }
+    report("first MNIST training step", t0);
+    t0 = System.nanoTime();
+    var emb = dev.tinygrad4j.onnx.SentenceEmbedder.allMiniLmL6V2();
+    emb.embed(List.of("a first sentence to embed")).toFloatArray();
+    report("first MiniLM embedding (model load included)", t0);
+    var same = List.of("a first sentence to embed");
+    for (int i = 0; i < 3; i++) emb.embed(same).toFloatArray();
+    t0 = System.nanoTime();
+    emb.embed(same).toFloatArray();
+    double repeated = (System.nanoTime() - t0) / 1e9;
+    t0 = System.nanoTime();
+    emb.embed(List.of("a much longer sentence, with more words than the first one had, so that it needs another bucket of tokens")).toFloatArray();
+    double fresh = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("%-48s %8.2f s  (a repeated length: %.3f s, %.0fx)%n", "embedding of a new sentence length", fresh, repeated, fresh / repeated);
+    System.out.printf("kernels compiled %d, C compiler runs %d%n", Runner.kernelsCompiled(), dev.tinygrad4j.runtime.CpuDevice.compiles());
+  }
+
+  private static void report(String what, long t0) {
+    System.out.printf("%-48s %8.2f s  (%d kernels compiled so far)%n", what, (System.nanoTime() - t0) / 1e9, Runner.kernelsCompiled());
   }
 
   /** The compiled devices here (INTERP is the reference interpreter, far too slow for these sizes). */

@@ -46,7 +46,8 @@ public final class Main {
         + "  bench ops       elementwise, reduction and softmax speed per device against a plain Java loop\n"
         + "  bench mnist     seconds per MNIST CNN training step (batch 512) per device against PyTorch\n"
         + "  bench minilm    all-MiniLM-L6-v2 sentences/s at batch 1 and 32 (sequence 128) per device against ONNX Runtime\n"
-        + "  bench jit       dispatch overhead: a 100-kernel step run eagerly and replayed by a Jit, per device");
+        + "  bench jit       dispatch overhead: a 100-kernel step run eagerly and replayed by a Jit, per device\n"
+        + "  bench coldstart seconds to the first MNIST step and MiniLM embedding with an empty kernel cache");
   }
 
   private static void info() {
