@@ -93,21 +93,24 @@ final class Bench {
    */
   private static boolean withBestOpenBlasKernel() {
     if (!avx512() || System.getenv("OPENBLAS_CORETYPE") != null) return false;
+    rerun(java.util.Map.of("OPENBLAS_CORETYPE", "SkylakeX"));
+    return true;
+  }
+
+  /** Runs this command again in a child JVM with these environment variables added; fails if the child does. */
+  private static void rerun(java.util.Map<String, String> env) {
     var info = ProcessHandle.current().info();
-    if (info.command().isEmpty() || info.arguments().isEmpty()) return false;
-    var cmd = new java.util.ArrayList<String>(List.of(info.command().get()));
-    cmd.addAll(List.of(info.arguments().get()));
+    var cmd = new java.util.ArrayList<String>(List.of(info.command().orElseThrow()));
+    cmd.addAll(List.of(info.arguments().orElseThrow()));
     try {
       var pb = new ProcessBuilder(cmd).inheritIO();
-      pb.environment().put("OPENBLAS_CORETYPE", "SkylakeX");
+      pb.environment().putAll(env);
       int rc = pb.start().waitFor();
-      if (rc != 0) throw new IllegalStateException("bench: the run with OPENBLAS_CORETYPE=SkylakeX exited with " + rc);
-      return true;
+      if (rc != 0) throw new IllegalStateException("bench: the run with " + env + " exited with " + rc);
     } catch (java.io.IOException e) {
-      return false;
+      throw new IllegalStateException("bench: cannot run " + cmd.getFirst() + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return true;
     }
   }
 
@@ -168,22 +171,15 @@ final class Bench {
    */
   private static void coldstart() {
     if (System.getenv("TINYGRAD4J_COLDSTART") == null) {
-      var info = ProcessHandle.current().info();
+      java.nio.file.Path cache;
       try {
-        var cache = java.nio.file.Files.createTempDirectory("tinygrad4j-cold");
-        var cmd = new java.util.ArrayList<String>(List.of(info.command().orElseThrow()));
-        cmd.addAll(List.of(info.arguments().orElseThrow()));
-        var pb = new ProcessBuilder(cmd).inheritIO();
-        pb.environment().put("TINYGRAD4J_COLDSTART", "1");
-        pb.environment().put("XDG_CACHE_HOME", cache.toString()); // no compiled kernels
-        pb.environment().putIfAbsent("MNIST_DIR", dev.tinygrad4j.runtime.CpuDevice.cacheDir().resolveSibling("mnist").toString());
-        System.out.println("cold start (kernel cache " + cache + ", empty), device " + Devices.defaultName());
-        if (pb.start().waitFor() != 0) throw new IllegalStateException("bench coldstart: the child run failed");
+        cache = java.nio.file.Files.createTempDirectory("tinygrad4j-cold");
       } catch (java.io.IOException e) {
         throw new IllegalStateException("bench coldstart: " + e.getMessage(), e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       }
+      System.out.println("cold start (kernel cache " + cache + ", empty), device " + Devices.defaultName());
+      var mnist = System.getenv().getOrDefault("MNIST_DIR", dev.tinygrad4j.runtime.CpuDevice.cacheDir().resolveSibling("mnist").toString());
+      rerun(java.util.Map.of("TINYGRAD4J_COLDSTART", "1", "XDG_CACHE_HOME", cache.toString(), "MNIST_DIR", mnist)); // no compiled kernels
       return;
     }
     long t0 = System.nanoTime();
