@@ -55,9 +55,14 @@ public final class Tensor {
   /** Sets the graph node; a view of a buffer is registered to follow the buffer's in-place updates. */
   private void set(UOp u) {
     uop = u;
-    var base = u;
-    while (base.op().isMovement()) base = base.src(0);
+    var base = base(u);
     if (base.op() == Ops.BUFFER) VIEWS.computeIfAbsent(base.buffer(), b -> Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()))).add(this);
+  }
+
+  /** The node under a chain of movement ops. */
+  private static UOp base(UOp u) {
+    while (u.op().isMovement()) u = u.src(0);
+    return u;
   }
 
   /** Moves every view of buffer b onto its current contents (after an in-place assign or a JIT replay wrote it). */
@@ -68,8 +73,7 @@ public final class Tensor {
     synchronized (views) { ts = new ArrayList<>(views); }
     var now = Schedule.view(b, new int[]{(int) b.size()});
     for (var t : ts) {
-      var base = t.uop;
-      while (base.op().isMovement()) base = base.src(0);
+      var base = base(t.uop);
       if (base.op() == Ops.BUFFER && base.buffer() == b && base != now) t.uop = t.uop.substitute(Map.of(base, now));
     }
   }
@@ -964,8 +968,7 @@ public final class Tensor {
     if (b.ndim() > 2 && b.uop.op() == Ops.PERMUTE && ((List<?>) b.uop.arg()).getLast() instanceof Integer last && last != b.ndim() - 1 && m >= 16) {
       // a transposed batch of matrices (attention's keys): copied with rows contiguous again, so the tile reads them
       // in order; what the views look at is computed first in its own layout (a projection stays a plain matmul)
-      var base = b.uop;
-      while (base.op().isMovement()) base = base.src(0);
+      var base = base(b.uop);
       var views = base.op() == Ops.BUFFER || base.op() == Ops.CONST ? b.uop : b.uop.substitute(java.util.Map.of(base, UOp.of(Ops.CONTIGUOUS, base.dtype(), null, base)));
       b = b.derive(views).contiguous();
     }
