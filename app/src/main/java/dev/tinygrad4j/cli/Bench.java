@@ -165,9 +165,10 @@ final class Bench {
   }
 
   /**
-   * Cold start on the default device, in a child JVM whose kernel cache folder is empty: seconds (and kernels
-   * compiled) to the first MNIST training step (batch 512, under its Jit), to the first all-MiniLM-L6-v2 embedding,
-   * and to an embedding of a new sentence length after warm-up next to a repeated one.
+   * Cold start on the default device, in a child JVM whose kernel cache folder is empty: seconds from the JVM's start
+   * to the result of a one-op program; seconds (and kernels compiled) to the first MNIST training step (batch 512,
+   * under its Jit), to the first all-MiniLM-L6-v2 embedding, to an embedding of a new sentence length after warm-up
+   * next to a repeated one, and to 60 tokens sampled from a small transformer whose context grows by one each token.
    */
   private static void coldstart() {
     if (System.getenv("TINYGRAD4J_COLDSTART") == null) {
@@ -177,11 +178,16 @@ final class Bench {
       } catch (java.io.IOException e) {
         throw new IllegalStateException("bench coldstart: " + e.getMessage(), e);
       }
-      System.out.println("cold start (kernel cache " + cache + ", empty), device " + Devices.defaultName());
+      System.out.println("cold start (kernel cache " + cache + ", empty), device " + Devices.defaultName()
+          + (Devices.defaultName().equals("CPU") ? ", tiers " + dev.tinygrad4j.runtime.CpuDevice.tiers() : ""));
       var mnist = System.getenv().getOrDefault("MNIST_DIR", dev.tinygrad4j.runtime.CpuDevice.cacheDir().resolveSibling("mnist").toString());
       rerun(java.util.Map.of("TINYGRAD4J_COLDSTART", "1", "XDG_CACHE_HOME", cache.toString(), "MNIST_DIR", mnist)); // no compiled kernels
       return;
     }
+    var one = Tensor.of(new float[]{1, 2, 3}).add(1).toFloatArray();
+    var started = ProcessHandle.current().info().startInstant().orElseThrow();
+    System.out.printf("%-48s %8.2f s  (%s)%n", "a one-op program, from the JVM's start", java.time.Duration.between(started, java.time.Instant.now()).toMillis() / 1e3,
+        Arrays.toString(one));
     long t0 = System.nanoTime();
     Tensor.manualSeed(0);
     var model = new MnistCnn();
@@ -203,7 +209,62 @@ final class Bench {
     emb.embed(List.of("a much longer sentence, with more words than the first one had, so that it needs another bucket of tokens")).toFloatArray();
     double fresh = (System.nanoTime() - t0) / 1e9;
     System.out.printf("%-48s %8.2f s  (a repeated length: %.3f s, %.0fx)%n", "embedding of a new sentence length", fresh, repeated, fresh / repeated);
-    System.out.printf("kernels compiled %d, C compiler runs %d%n", Runner.kernelsCompiled(), dev.tinygrad4j.runtime.CpuDevice.compiles());
+    Tensor.manualSeed(1);
+    var gpt = new TinyGpt();
+    var text = new StringBuilder("tinygrad");
+    long compiledBefore = Runner.kernelsCompiled();
+    t0 = System.nanoTime();
+    for (int i = 0; i < 60; i++) text.append(gpt.sample(text));
+    System.out.printf("%-48s %8.2f s  (%d kernels compiled for them)%n", "60 tokens, context growing from 8 to 67", (System.nanoTime() - t0) / 1e9,
+        Runner.kernelsCompiled() - compiledBefore);
+    System.out.printf("kernels compiled %d, C compiler runs %d for %d kernels (so far), launches in the JVM tier while C compiled %d%n", Runner.kernelsCompiled(),
+        dev.tinygrad4j.runtime.CpuDevice.compiles(), dev.tinygrad4j.runtime.CpuDevice.kernelsCompiled(), dev.tinygrad4j.runtime.CpuDevice.firstTierRuns());
+  }
+
+  /**
+   * A character-level transformer with seeded weights (2 pre-norm layers, width 64, 4 heads, 96 printable
+   * characters), run over the whole context for every token (no KV cache): each token is a new sequence length.
+   */
+  private static final class TinyGpt {
+    static final int D = 64, HEADS = 4, VOCAB = 96, LAYERS = 2;
+    final dev.tinygrad4j.nn.Embedding tok = new dev.tinygrad4j.nn.Embedding(VOCAB, D), pos = new dev.tinygrad4j.nn.Embedding(128, D);
+    final dev.tinygrad4j.nn.LayerNorm[] ln1 = new dev.tinygrad4j.nn.LayerNorm[LAYERS], ln2 = new dev.tinygrad4j.nn.LayerNorm[LAYERS];
+    final dev.tinygrad4j.nn.Linear[] qkv = new dev.tinygrad4j.nn.Linear[LAYERS], proj = new dev.tinygrad4j.nn.Linear[LAYERS],
+        up = new dev.tinygrad4j.nn.Linear[LAYERS], down = new dev.tinygrad4j.nn.Linear[LAYERS];
+    final dev.tinygrad4j.nn.LayerNorm lnf = new dev.tinygrad4j.nn.LayerNorm(D);
+    final dev.tinygrad4j.nn.Linear head = new dev.tinygrad4j.nn.Linear(D, VOCAB);
+
+    TinyGpt() {
+      for (int l = 0; l < LAYERS; l++) {
+        ln1[l] = new dev.tinygrad4j.nn.LayerNorm(D); ln2[l] = new dev.tinygrad4j.nn.LayerNorm(D);
+        qkv[l] = new dev.tinygrad4j.nn.Linear(D, 3 * D); proj[l] = new dev.tinygrad4j.nn.Linear(D, D);
+        up[l] = new dev.tinygrad4j.nn.Linear(D, 4 * D); down[l] = new dev.tinygrad4j.nn.Linear(4 * D, D);
+      }
+    }
+
+    /** The next character: sampled from the softmax of the last position's logits. */
+    char sample(CharSequence context) {
+      int t = context.length();
+      var ids = new int[t];
+      for (int i = 0; i < t; i++) ids[i] = Math.floorMod(context.charAt(i) - 32, VOCAB);
+      var x = tok.forward(Tensor.of(ids)).add(pos.forward(Tensor.arange(t)));
+      var future = Tensor.arange(t).reshape(t, 1).lt(Tensor.arange(t).reshape(1, t)); // position j after i: masked
+      for (int l = 0; l < LAYERS; l++) {
+        var h = qkv[l].forward(ln1[l].forward(x));
+        var q = heads(h, 0, t); var k = heads(h, 1, t); var v = heads(h, 2, t);
+        var att = future.where(Double.NEGATIVE_INFINITY, q.matmul(k.transpose(1, 2)).mul(1 / Math.sqrt(D / HEADS))).softmax(-1).matmul(v);
+        x = x.add(proj[l].forward(att.permute(1, 0, 2).reshape(t, D)));
+        x = x.add(down[l].forward(up[l].forward(ln2[l].forward(x)).gelu()));
+      }
+      var logits = head.forward(lnf.forward(x.shrink(new int[][]{{t - 1, t}, {0, D}})));
+      var u = Tensor.rand(1, 1);
+      int next = (int) logits.softmax(-1).cumsum(1).lt(u).sum().item();
+      return (char) (32 + Math.min(next, VOCAB - 1));
+    }
+
+    private static Tensor heads(Tensor qkv, int which, int t) {
+      return qkv.shrink(new int[][]{{0, t}, {which * D, (which + 1) * D}}).reshape(t, HEADS, D / HEADS).permute(1, 0, 2);
+    }
   }
 
   private static void report(String what, long t0) {

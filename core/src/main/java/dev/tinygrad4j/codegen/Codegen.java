@@ -38,6 +38,17 @@ public final class Codegen {
     var needs = Linearizer.needs(name, linear, dtypes.size()); // before any code is made: a bad index throws here
     var params = new ArrayList<ProgramSpec.Param>();
     for (int i = 0; i < dtypes.size(); i++) params.add(new ProgramSpec.Param(i, dtypes.get(i), needs[i]));
+    var source = render(name, params, linear, target);
+    int threads = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).mapToInt(UOp::rangeSize).findFirst().orElse(0);
+    return new ProgramSpec(name, ast, chosen, linear, List.copyOf(params), ProgramSpec.Launch.of(linear), threads, source);
+  }
+
+  /**
+   * A linearized kernel printed by the target's renderer: the vector-lane pass in its richest form whose code the
+   * renderer can express and run well (a JVM method under HotSpot's size limit), else with fewer copied loop bodies.
+   * Every form computes each value with the same operations in the same order, so they give the same bits.
+   */
+  public static ProgramSpec.Source render(String name, List<ProgramSpec.Param> params, List<UOp> linear, Target target) {
     ProgramSpec.Source source = null;
     for (var form : Lanes.Form.values()) {
       var plan = Lanes.plan(linear, target.lanes(), target.vectorMax(), form);
@@ -49,8 +60,7 @@ public final class Codegen {
       }
       if (form == Lanes.Form.SCALAR || target.renderer().fits(source)) break;
     }
-    int threads = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).mapToInt(UOp::rangeSize).findFirst().orElse(0);
-    return new ProgramSpec(name, ast, chosen, linear, List.copyOf(params), ProgramSpec.Launch.of(linear), threads, source);
+    return source;
   }
 
   /** The kernel with the symbolic rules applied: what opts are chosen on and applied to. */

@@ -18,6 +18,24 @@ import java.util.List;
  */
 public record ProgramSpec(String name, UOp ast, List<Optimizer.Opt> opts, List<UOp> linear, List<Param> params, Launch launch,
                           int threads, Source source) {
+  /**
+   * The operations one launch executes: every ALU op, load and store counted once per iteration of the loops around
+   * it (a launch's size, for choosing how to run it; not a timing).
+   */
+  public long work() {
+    long total = 0, times = 1;
+    var outer = new java.util.ArrayDeque<Long>(); // iterations outside each open loop
+    for (var u : linear) {
+      switch (u.op()) {
+        case RANGE -> { outer.push(times); times *= u.rangeSize(); }
+        case ENDRANGE -> times = outer.pop();
+        case CONST, DEFINE_GLOBAL, DEFINE_LOCAL, DEFINE_ACC, BARRIER -> { }
+        default -> total += times;
+      }
+    }
+    return total;
+  }
+
   /** Buffer parameter index (buffer number) of dtype; a launch needs a buffer of at least needs elements there. */
   public record Param(int index, DType dtype, long needs) {}
 

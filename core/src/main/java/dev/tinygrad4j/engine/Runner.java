@@ -99,9 +99,18 @@ public final class Runner {
   public static synchronized List<Buffer> realize(List<UOp> roots, List<Device> devices) {
     var plan = Schedule.create(roots, devices);
     SCHEDULES.incrementAndGet();
-    // every kernel of the schedule starts compiling now, on all cores; each waits for its own before it runs
+    // every kernel of the schedule not compiled before starts compiling now: codegen on all cores, then each device
+    // compiles its new kernels together; each kernel waits for its own program before it runs
     var pending = new ArrayList<CompletableFuture<Compiled>>();
-    for (var item : plan.items()) if (item instanceof Schedule.Kernel k) pending.add(compileAsync(k.device(), k.name(), k.ast()));
+    var fresh = new java.util.LinkedHashMap<Device, List<Job>>();
+    for (var item : plan.items()) {
+      if (!(item instanceof Schedule.Kernel k)) continue;
+      var mine = new CompletableFuture<Compiled>();
+      var known = PROGRAMS.putIfAbsent(new Key(k.device(), k.ast()), mine);
+      if (known == null) fresh.computeIfAbsent(k.device(), d -> new ArrayList<>()).add(new Job(k.name(), k.ast(), mine));
+      pending.add(known != null ? known : mine);
+    }
+    fresh.forEach(Runner::compileTogether);
     int next = 0;
     for (var item : plan.items()) {
       switch (item) {
@@ -118,15 +127,61 @@ public final class Runner {
 
   private static CompletableFuture<Compiled> compileAsync(Device dev, String name, UOp ast) {
     return PROGRAMS.computeIfAbsent(new Key(dev, ast), k -> CompletableFuture.supplyAsync(() -> {
-      int debug = Flags.debug();
-      if (debug >= 5) System.out.println(ast);
-      var spec = Codegen.compile(name, ast, dev.target());
-      if (debug >= 3) System.out.println("opts for " + name + ": " + spec.opts());
-      if (debug >= 4) System.out.println(Linearizer.format(name, spec.linear()) + spec.source());
+      var spec = codegen(dev, name, ast);
       var program = dev.compile(spec);
       COMPILED.incrementAndGet();
       return new Compiled(spec, program);
     }, COMPILERS));
+  }
+
+  /** A kernel to compile and where its result goes. */
+  private record Job(String name, UOp ast, CompletableFuture<Compiled> result) {}
+
+  /** Codegen for each job on the compile pool, then one {@link Device#compileAll} for those that passed it. */
+  private static void compileTogether(Device dev, List<Job> jobs) {
+    var specs = jobs.stream().map(j -> CompletableFuture.supplyAsync(() -> codegen(dev, j.name(), j.ast()), COMPILERS)).toList();
+    CompletableFuture.allOf(specs.toArray(CompletableFuture[]::new)).handleAsync((ignored, failure) -> {
+      try {
+        var ready = new ArrayList<Job>();
+        var readySpecs = new ArrayList<ProgramSpec>();
+        for (int i = 0; i < jobs.size(); i++) {
+          try {
+            readySpecs.add(specs.get(i).join());
+            ready.add(jobs.get(i));
+          } catch (CompletionException e) {
+            jobs.get(i).result().completeExceptionally(e.getCause());
+          }
+        }
+        List<Device.Program> programs;
+        try {
+          programs = dev.compileAll(readySpecs);
+        } catch (RuntimeException | Error together) { // each alone, so that each kernel gets its own result or error
+          for (int i = 0; i < ready.size(); i++) {
+            try {
+              ready.get(i).result().complete(new Compiled(readySpecs.get(i), dev.compile(readySpecs.get(i))));
+              COMPILED.incrementAndGet();
+            } catch (RuntimeException | Error e) {
+              ready.get(i).result().completeExceptionally(e);
+            }
+          }
+          return null;
+        }
+        for (int i = 0; i < ready.size(); i++) ready.get(i).result().complete(new Compiled(readySpecs.get(i), programs.get(i)));
+        COMPILED.addAndGet(ready.size());
+      } catch (RuntimeException | Error e) {
+        for (var j : jobs) j.result().completeExceptionally(e); // no-op for those already complete
+      }
+      return null;
+    }, COMPILERS);
+  }
+
+  private static ProgramSpec codegen(Device dev, String name, UOp ast) {
+    int debug = Flags.debug();
+    if (debug >= 5) System.out.println(ast);
+    var spec = Codegen.compile(name, ast, dev.target());
+    if (debug >= 3) System.out.println("opts for " + name + ": " + spec.opts());
+    if (debug >= 4) System.out.println(Linearizer.format(name, spec.linear()) + spec.source());
+    return spec;
   }
 
   private static Compiled join(CompletableFuture<Compiled> f) {

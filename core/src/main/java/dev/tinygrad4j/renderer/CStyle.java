@@ -91,25 +91,25 @@ public class CStyle implements Renderer {
   }
 
   /**
-   * Vector types of w floats (f8, f16) with load, store, broadcast and fma (the FMA intrinsic where the target has
-   * it, else one fmaf per lane: the same single rounding either way).
+   * Vector types of w floats (f8, f16) with load, store, broadcast and fma: the compiler's FMA builtin where the
+   * target has it (not immintrin.h's wrapper: that header alone takes 0.7 s of every compile, the kernel ~0.05 s),
+   * else one fmaf per lane: the same single rounding either way.
    */
   protected String vectorPrelude(int w) {
     var out = new StringBuilder(w > 1 ? "#pragma GCC diagnostic ignored \"-Wpsabi\" /* the vector helpers are static inline */\n" : "");
     for (int n = 8; n <= w; n *= 2) {
-      var mm = n == 16 ? "__AVX512F__ _mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c)" : "__FMA__ _mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c)";
+      var fused = n == 16 ? "__AVX512F__ __builtin_ia32_vfmaddps512_mask(a, b, c, (unsigned short)-1, 4)" : "__FMA__ __builtin_ia32_vfmaddps256(a, b, c)";
       out.append("""
           typedef float f%1$d __attribute__((vector_size(%2$d)));
           static inline f%1$d ld%1$d(const float* p) { f%1$d v; memcpy(&v, p, sizeof v); return v; }
           static inline void st%1$d(float* p, f%1$d v) { memcpy(p, &v, sizeof v); }
           static inline f%1$d bc%1$d(float s) { return (f%1$d){%3$s}; }
           #ifdef %4$s
-          #include <immintrin.h>
-          static inline f%1$d fma%1$d(f%1$d a, f%1$d b, f%1$d c) { return (f%1$d)%5$s; }
+          static inline f%1$d fma%1$d(f%1$d a, f%1$d b, f%1$d c) { return %5$s; }
           #else
           static inline f%1$d fma%1$d(f%1$d a, f%1$d b, f%1$d c) { f%1$d r; for (int i = 0; i < %1$d; i++) r[i] = fmaf(a[i], b[i], c[i]); return r; }
           #endif
-          """.formatted(n, 4 * n, String.join(", ", java.util.Collections.nCopies(n, "s")), mm.split(" ")[0], mm.substring(mm.indexOf(' ') + 1)));
+          """.formatted(n, 4 * n, String.join(", ", java.util.Collections.nCopies(n, "s")), fused.split(" ")[0], fused.substring(fused.indexOf(' ') + 1)));
     }
     return out.toString();
   }
@@ -123,8 +123,15 @@ public class CStyle implements Renderer {
   protected String mathSuffix(DType dt) { return dt == DType.FLOAT32 || dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "f" : ""; }
   /** The suffix of 64-bit integer literals. */
   protected String longSuffix() { return "LL"; }
-  /** 2^x (C: exp2v for float types, a vectorizable polynomial; GPUs have their own). */
-  protected String exp2(DType dt, String x) { return (dt == DType.FLOAT64 ? "exp2(" : "exp2v(") + x + ")"; }
+  /**
+   * 2^x, log2(x) or sin(x). C on floats: 2^x by exp2v, a vectorizable polynomial; log2 and sin in double precision,
+   * rounded: how the JVM bytecode tier computes them, so both tiers give the same bits. GPUs have their own.
+   */
+  protected String transcendental(Ops op, DType dt, String x) {
+    var name = op.name().toLowerCase(java.util.Locale.ROOT);
+    if (dt == DType.FLOAT64) return name + "(" + x + ")";
+    return op == Ops.EXP2 ? "exp2v(" + x + ")" : "(float)" + name + "((double)" + x + ")";
+  }
   /** The bits of v (of type from) read as type to. */
   protected String bitcast(DType from, DType to, String v) {
     return "((union { " + valueType(from) + " a; " + valueType(to) + " b; }){ .a = " + v + " }).b";
@@ -321,9 +328,7 @@ public class CStyle implements Renderer {
           case SHR -> "(" + s.get(0) + " >> " + s.get(1) + ")";
           case MULACC -> dt.isFloat() ? "fma" + f + "(" + s.get(0) + ", " + s.get(1) + ", " + s.get(2) + ")" : "(" + s.get(0) + " * " + s.get(1) + " + " + s.get(2) + ")";
           case NEG -> "(-" + s.get(0) + ")";
-          case EXP2 -> exp2(dt, s.get(0));
-          case LOG2 -> "log2" + f + "(" + s.get(0) + ")";
-          case SIN -> "sin" + f + "(" + s.get(0) + ")";
+          case EXP2, LOG2, SIN -> transcendental(u.op(), dt, s.get(0));
           case SQRT -> "sqrt" + f + "(" + s.get(0) + ")";
           case TRUNC -> dt.isFloat() ? "trunc" + f + "(" + s.get(0) + ")" : s.get(0);
           case RECIPROCAL -> "(" + (dt == DType.FLOAT64 ? "1.0" : "1.0f") + " / " + s.get(0) + ")";

@@ -27,6 +27,6 @@ public final class Cuda extends CStyle {
   @Override protected String launchIndex(AxisType type, int dim) { return (type == AxisType.GLOBAL ? "blockIdx." : "threadIdx.") + "xyz".charAt(dim); }
   @Override protected String localBuffer(String type, String name, int size) { return "__shared__ " + type + " " + name + "[" + size + "];"; }
   @Override protected String barrier() { return "__syncthreads();"; }
-  @Override protected String exp2(DType dt, String x) { return (dt == DType.FLOAT64 ? "exp2(" : "exp2f(") + x + ")"; }
+  @Override protected String transcendental(dev.tinygrad4j.uop.Ops op, DType dt, String x) { return op.name().toLowerCase(java.util.Locale.ROOT) + mathSuffix(dt) + "(" + x + ")"; }
   @Override protected String bitcast(DType from, DType to, String v) { return "bitcast_<" + valueType(to) + ">(" + v + ")"; }
 }

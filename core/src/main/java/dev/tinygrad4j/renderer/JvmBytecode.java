@@ -4,6 +4,7 @@ import dev.tinygrad4j.DType;
 import dev.tinygrad4j.codegen.Lanes;
 import dev.tinygrad4j.codegen.ProgramSpec;
 import dev.tinygrad4j.codegen.Renderer;
+import dev.tinygrad4j.codegen.Target;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
 import dev.tinygrad4j.uop.UOp.AxisType;
@@ -26,10 +27,22 @@ import static java.lang.constant.ConstantDescs.*;
 
 /**
  * Renders a linearized kernel as JVM bytecode: a class with {@code static void run(Object[] bufs, int start, int end)}
- * looping over Java arrays, which HotSpot's C2 compiles (and vectorizes, for float[] loops). Values travel as int
+ * looping over Java arrays (the JVM device), which HotSpot's C2 compiles (and vectorizes, for float[] loops), or over
+ * native memory segments (the CPU device's first tier, which runs while its C compiles). Values travel as int
  * (bool and ints up to 32 bits, wrapped after each op), long, float (float16/bfloat16 rounded after each op) or double.
  */
 public final class JvmBytecode implements Renderer {
+  private final boolean segments;
+
+  /** Kernels over Java arrays. */
+  public JvmBytecode() { this(Target.Memory.JAVA_ARRAYS); }
+
+  /** Kernels over Java arrays or, for NATIVE memory, over {@link java.lang.foreign.MemorySegment}s. */
+  public JvmBytecode(Target.Memory memory) {
+    if (memory == Target.Memory.DEVICE) throw new IllegalArgumentException("JVM bytecode cannot address device memory");
+    this.segments = memory == Target.Memory.NATIVE;
+  }
+
   private static final ClassDesc HELP = ClassDesc.of("dev.tinygrad4j.renderer.JvmOps");
   private static final ClassDesc MATH = ClassDesc.of("java.lang.Math");
 
@@ -74,7 +87,7 @@ public final class JvmBytecode implements Renderer {
     try {
       return new ProgramSpec.Source.ClassFile(ClassFile.of().build(ClassDesc.of(PACKAGE + name), cb -> cb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL)
           .withMethodBody("run", MethodTypeDesc.of(CD_void, CD_Object.arrayType(), CD_int, CD_int),
-              ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code, plan).emit())));
+              ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> new Emitter(code, plan, segments).emit())));
     } catch (IllegalArgumentException e) {
       throw new Renderer.TooLarge("JVM: kernel " + name + " passes 64 KB of bytecode", e);
     }
@@ -99,15 +112,16 @@ public final class JvmBytecode implements Renderer {
     final ArrayDeque<Label[]> loops = new ArrayDeque<>();
 
     final Lanes.Plan plan;
+    final boolean segments; // buffers are MemorySegments, not arrays
 
-    Emitter(CodeBuilder c, Lanes.Plan plan) { this.c = c; this.plan = plan; }
+    Emitter(CodeBuilder c, Lanes.Plan plan, boolean segments) { this.c = c; this.plan = plan; this.segments = segments; }
 
     void emit() {
       var prog = plan.linear();
       // buffers and accumulator arrays live in locals from the start
       for (var u : prog) {
         if (u.op() == Ops.DEFINE_GLOBAL) {
-          c.aload(0).loadConstant((Integer) u.arg()).aaload().checkcast(arrayDesc(u.dtype()));
+          c.aload(0).loadConstant((Integer) u.arg()).aaload().checkcast(segments ? SEGMENT : arrayDesc(u.dtype()));
           c.astore(local(u, TypeKind.REFERENCE));
         } else if (u.op() == Ops.DEFINE_ACC && ((UOp.Acc) u.arg()).size() > 1) {
           c.loadConstant(((UOp.Acc) u.arg()).size()).newarray(kind(u.dtype()));
@@ -134,6 +148,9 @@ public final class JvmBytecode implements Renderer {
     static final ClassDesc FV = ClassDesc.of("jdk.incubator.vector.FloatVector");
     static final ClassDesc VEC = ClassDesc.of("jdk.incubator.vector.Vector");
     static final ClassDesc SPECIES = ClassDesc.of("jdk.incubator.vector.VectorSpecies");
+    static final ClassDesc SEGMENT = ClassDesc.of("java.lang.foreign.MemorySegment");
+    static final ClassDesc ORDER = ClassDesc.of("java.nio.ByteOrder");
+    static final ClassDesc LAYOUT = ClassDesc.of("java.lang.foreign.ValueLayout");
     final Map<UOp, Integer> vslot = new IdentityHashMap<>();
 
     // accumulator arrays whose every access is a vector at a constant offset live in vector locals instead
@@ -194,7 +211,12 @@ public final class JvmBytecode implements Renderer {
           case LOAD -> {
             var reg = promoted.get(n.src(0));
             if (reg != null) c.aload(reg.get(Lanes.constOffset(n.src(1), r, chunk, Vectors.WIDTH)));
-            else {
+            else if (segments && n.src(0).op() == Ops.DEFINE_GLOBAL) {
+              c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
+              load(n.src(0));
+              byteOffset(n.src(1));
+              c.invokestatic(FV, "fromMemorySegment", MethodTypeDesc.of(FV, SPECIES, SEGMENT, CD_long, ORDER));
+            } else {
               c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
               load(n.src(0));
               load(n.src(1));
@@ -206,7 +228,11 @@ public final class JvmBytecode implements Renderer {
             vector(n.src(2));
             var reg = promoted.get(n.src(0));
             if (reg != null) c.astore(reg.get(Lanes.constOffset(n.src(1), r, chunk, Vectors.WIDTH)));
-            else {
+            else if (segments && n.src(0).op() == Ops.DEFINE_GLOBAL) {
+              load(n.src(0));
+              byteOffset(n.src(1));
+              c.invokevirtual(FV, "intoMemorySegment", MethodTypeDesc.of(CD_void, SEGMENT, CD_long, ORDER));
+            } else {
               load(n.src(0));
               load(n.src(1));
               c.invokevirtual(FV, "intoArray", MethodTypeDesc.of(CD_void, CD_float.arrayType(), CD_int));
@@ -215,6 +241,13 @@ public final class JvmBytecode implements Renderer {
           default -> throw new IllegalStateException("not a vector op: " + n.op());
         }
       }
+    }
+
+    /** Pushes the byte offset of float32 element index, then the platform's byte order (vector access to a segment). */
+    void byteOffset(UOp index) {
+      load(index);
+      c.i2l().ldc(4L).lmul();
+      c.invokestatic(ORDER, "nativeOrder", MethodTypeDesc.of(ORDER));
     }
 
     int vlocal(UOp n) { return vslot.computeIfAbsent(n, k -> c.allocateLocal(TypeKind.REFERENCE)); }
@@ -300,10 +333,14 @@ public final class JvmBytecode implements Renderer {
           Label skip = c.newLabel();
           if (u.src().size() > 3) { load(u.src(3)); c.ifeq(skip); }
           load(buf);
+          boolean segment = segments && buf.op() == Ops.DEFINE_GLOBAL;
+          if (segment) layout(buf.dtype());
           load(u.src(1));
+          if (segment) c.i2l();
           load(u.src(2));
           if (buf.op() == Ops.DEFINE_GLOBAL) toMemory(buf.dtype());
-          c.arrayStore(buf.op() == Ops.DEFINE_GLOBAL ? arrayKind(buf.dtype()) : kind(buf.dtype()));
+          if (segment) segmentAccess("setAtIndex", buf.dtype());
+          else c.arrayStore(buf.op() == Ops.DEFINE_GLOBAL ? arrayKind(buf.dtype()) : kind(buf.dtype()));
           c.labelBinding(skip);
         }
         case LOAD -> {
@@ -311,8 +348,11 @@ public final class JvmBytecode implements Renderer {
           if (u.src().size() > 2) { load(u.src(2)); c.ifeq(skip); }
           var buf = u.src(0);
           load(buf);
+          boolean segment = segments && buf.op() == Ops.DEFINE_GLOBAL;
+          if (segment) layout(buf.dtype());
           load(u.src(1));
-          c.arrayLoad(buf.op() == Ops.DEFINE_GLOBAL ? arrayKind(buf.dtype()) : kind(buf.dtype()));
+          if (segment) { c.i2l(); segmentAccess("getAtIndex", buf.dtype()); }
+          else c.arrayLoad(buf.op() == Ops.DEFINE_GLOBAL ? arrayKind(buf.dtype()) : kind(buf.dtype()));
           if (buf.op() == Ops.DEFINE_GLOBAL) fromMemory(u.dtype());
           if (u.src().size() > 2) {
             c.goto_(done).labelBinding(skip);
@@ -323,6 +363,31 @@ public final class JvmBytecode implements Renderer {
         }
         default -> { alu(u); store(u); }
       }
+    }
+
+    /** The memory layout of a dtype's elements in native byte order (no alignment assumed). */
+    void layout(DType dt) {
+      c.getstatic(LAYOUT, layoutName(dt), layoutType(dt));
+    }
+
+    static String layoutName(DType dt) {
+      return switch (arrayKind(dt)) {
+        case BYTE -> "JAVA_BYTE"; case SHORT -> "JAVA_SHORT_UNALIGNED"; case INT -> "JAVA_INT_UNALIGNED";
+        case LONG -> "JAVA_LONG_UNALIGNED"; case FLOAT -> "JAVA_FLOAT_UNALIGNED"; default -> "JAVA_DOUBLE_UNALIGNED";
+      };
+    }
+
+    static ClassDesc layoutType(DType dt) {
+      var k = arrayKind(dt).name();
+      return ClassDesc.of("java.lang.foreign.ValueLayout$Of" + k.charAt(0) + k.substring(1).toLowerCase());
+    }
+
+    /** MemorySegment.getAtIndex(layout, index) or setAtIndex(layout, index, value) for a dtype's memory kind. */
+    void segmentAccess(String method, DType dt) {
+      var element = arrayDesc(dt).componentType();
+      var type = method.startsWith("get") ? MethodTypeDesc.of(element, layoutType(dt), CD_long)
+          : MethodTypeDesc.of(CD_void, layoutType(dt), CD_long, element);
+      c.invokeinterface(SEGMENT, method, type);
     }
 
     void zero(TypeKind k) {
@@ -446,6 +511,7 @@ public final class JvmBytecode implements Renderer {
         case RECIPROCAL -> help("recip", k, k);
         case TRUNC -> { if (k == TypeKind.FLOAT || k == TypeKind.DOUBLE) help("trunc", k, k); }
         case EXP2, LOG2, SIN, SQRT -> {
+          if (op == Ops.EXP2 && k == TypeKind.FLOAT) { help("exp2f", k, k); return; } // the C tier's polynomial
           if (k == TypeKind.FLOAT) c.f2d();
           switch (op) {
             case SQRT -> math("sqrt", 1);

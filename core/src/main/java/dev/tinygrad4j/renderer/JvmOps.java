@@ -44,6 +44,25 @@ public final class JvmOps {
   public static float trunc(float a) { return (float) Alu.floatOp(dev.tinygrad4j.uop.Ops.TRUNC, DType.FLOAT32, a, 0, 0); }
   public static double trunc(double a) { return Alu.floatOp(dev.tinygrad4j.uop.Ops.TRUNC, DType.FLOAT64, a, 0, 0); }
   public static double exp2(double a) { return Math.pow(2, a); }
+
+  /**
+   * 2^x in float32 within 1 ulp: the C renderer's exp2v, operation for operation (round(x) by the 1.5*2^23 trick,
+   * a degree-6 polynomial on the fraction, 2^k applied in two halves), so the CPU device's tiers agree bit for bit.
+   */
+  public static float exp2f(float x) {
+    float xc = x < -150.0f ? -150.0f : x;
+    xc = xc > 128.0f ? 128.0f : xc;
+    float t = xc + 12582912.0f, n = t - 12582912.0f, f = xc - n;
+    int k = Float.floatToRawIntBits(t) - 0x4B400000, a = k >> 1, b = k - a;
+    float p = 1.535336188319500e-4f;
+    p = p * f + 1.339887440266574e-3f;
+    p = p * f + 9.618437357674640e-3f;
+    p = p * f + 5.550332471162809e-2f;
+    p = p * f + 2.402264791363012e-1f;
+    p = p * f + 6.931472028550421e-1f;
+    p = p * f + 1.0f;
+    return x != x ? x : p * Float.intBitsToFloat((a + 127) << 23) * Float.intBitsToFloat((b + 127) << 23);
+  }
   public static double log2(double a) { return Alu.floatOp(dev.tinygrad4j.uop.Ops.LOG2, DType.FLOAT64, a, 0, 0); }
 
   public static float roundHalf(float f) { return Float.float16ToFloat(Float.floatToFloat16(f)); }

@@ -78,6 +78,6 @@ public final class OpenCL extends CStyle {
   @Override protected String barrier() { return "barrier(CLK_LOCAL_MEM_FENCE);"; }
   @Override protected String mathSuffix(DType dt) { return ""; }
   @Override protected String longSuffix() { return "L"; }
-  @Override protected String exp2(DType dt, String x) { return "exp2(" + x + ")"; }
+  @Override protected String transcendental(dev.tinygrad4j.uop.Ops op, DType dt, String x) { return op.name().toLowerCase(java.util.Locale.ROOT) + "(" + x + ")"; }
   @Override protected String bitcast(DType from, DType to, String v) { return "as_" + valueType(to) + "(" + v + ")"; }
 }

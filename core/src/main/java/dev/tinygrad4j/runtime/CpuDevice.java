@@ -2,9 +2,11 @@ package dev.tinygrad4j.runtime;
 
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Flags;
+import dev.tinygrad4j.codegen.Codegen;
 import dev.tinygrad4j.codegen.ProgramSpec;
 import dev.tinygrad4j.codegen.Target;
 import dev.tinygrad4j.renderer.CStyle;
+import dev.tinygrad4j.renderer.JvmBytecode;
 import dev.tinygrad4j.uop.Ops;
 
 import java.io.IOException;
@@ -24,6 +26,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /** CPU: kernels rendered as C, compiled by the system C compiler (cached on disk), called through java.lang.foreign. */
 public final class CpuDevice implements Device {
@@ -114,9 +119,162 @@ public final class CpuDevice implements Device {
   @Override public void copyIn(Object mem, MemorySegment src) { ((Native) mem).seg().copyFrom(src); }
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom(((Native) mem).seg().asSlice(0, dst.byteSize())); }
 
-  @Override public Program compile(ProgramSpec spec) {
-    var lib = compileCached(((ProgramSpec.Source.Text) spec.source()).code());
-    var fn = SymbolLookup.libraryLookup(lib, Arena.global()).find(spec.name())
+  /**
+   * Which tiers run kernels (flag CPU_TIERS): JVM then C (default: a kernel runs at once as JVM bytecode over the
+   * same native memory while the C compiler works in the background, then the C version takes over), C only (wait
+   * for the compiler), or JVM only.
+   */
+  public enum Tiers { BOTH, C, JVM }
+
+  /** The CPU_TIERS flag: "JVM,C" (default), "C" or "JVM". */
+  public static Tiers tiers() {
+    var v = Flags.get("CPU_TIERS");
+    if (v == null || v.isBlank()) return Tiers.BOTH;
+    return switch (v.trim().toUpperCase(java.util.Locale.ROOT).replace(" ", "")) {
+      case "JVM,C", "BOTH" -> Tiers.BOTH;
+      case "C" -> Tiers.C;
+      case "JVM" -> Tiers.JVM;
+      default -> throw new IllegalArgumentException("flag CPU_TIERS must be JVM,C or C or JVM, got '" + v + "'");
+    };
+  }
+
+  // the first tier: the same linear program printed as bytecode over the buffers' native memory
+  private final Target first = new Target("CPU", target.ops(), JvmBytecode.vectorWidth() > 1 ? List.of(JvmBytecode.vectorWidth()) : List.of(),
+      true, 0, Threads.count(), Target.Memory.NATIVE, new JvmBytecode(Target.Memory.NATIVE));
+
+  @Override public Program compile(ProgramSpec spec) { return compile(spec, tiers()); }
+
+  /** The kernel's program in these tiers. */
+  public Program compile(ProgramSpec spec, Tiers tiers) { return compileAll(List.of(spec), tiers).getFirst(); }
+
+  /** Kernels not in the disk cache compile together: one C file per core (a compiler run costs ~0.05 s beyond its kernels). */
+  @Override public List<Program> compileAll(List<ProgramSpec> specs) { return compileAll(specs, tiers()); }
+
+  /**
+   * The kernels' programs in these tiers. Kernels the disk cache lacks are compiled in one C file per core; with both
+   * tiers, each of them whose work is at most CPU_TIER_MAX_WORK runs as JVM bytecode until its file is compiled, the
+   * others wait for it.
+   */
+  public List<Program> compileAll(List<ProgramSpec> specs, Tiers tiers) {
+    var units = specs.stream().map(this::unit).toList();
+    var out = new ArrayList<Program>();
+    if (tiers == Tiers.JVM) {
+      for (var spec : specs) out.add(firstTier(spec));
+      return out;
+    }
+    var missing = units.stream().filter(u -> cached(u.key()) == null).distinct().toList();
+    // round-robin by work, so that each file gets a share of the heavy kernels
+    int files = Math.max(1, Math.min(missing.size(), Runtime.getRuntime().availableProcessors()));
+    var groups = new ArrayList<List<Unit>>();
+    for (int i = 0; i < files; i++) groups.add(new ArrayList<>());
+    var byWork = new ArrayList<>(missing);
+    byWork.sort(java.util.Comparator.comparingLong(Unit::work).reversed());
+    for (int i = 0; i < byWork.size(); i++) groups.get(i % files).add(byWork.get(i));
+    boolean background = tiers == Tiers.BOTH;
+    var built = new java.util.HashMap<String, CompletableFuture<Path>>();
+    for (var g : groups) {
+      var lib = CompletableFuture.supplyAsync(() -> build(g, background), BACKGROUND);
+      for (var u : g) built.put(u.key(), lib);
+    }
+    for (int i = 0; i < specs.size(); i++) {
+      var spec = specs.get(i);
+      var u = units.get(i);
+      var lib = built.get(u.key());
+      if (lib == null) out.add(nativeProgram(spec, u, cached(u.key())));
+      else {
+        // a file that failed to compile: this kernel alone, for its own library or its own error
+        var c = lib.handle((path, error) -> nativeProgram(spec, u, error == null ? path : build(List.of(u), background)));
+        out.add(background && spec.work() <= FIRST_TIER_MAX_WORK ? new Tiered(spec.name(), firstTier(spec), c) : join(c));
+      }
+    }
+    return out;
+  }
+
+  /** A kernel's C code for a compiler run: the prelude, the kernel, and its key in the disk cache. */
+  private record Unit(String key, String name, String prelude, String kernel, long work) {
+    @Override public boolean equals(Object o) { return o instanceof Unit u && u.key.equals(key); }
+    @Override public int hashCode() { return key.hashCode(); }
+  }
+
+  private Unit unit(ProgramSpec spec) {
+    var src = ((ProgramSpec.Source.Text) spec.source()).code();
+    int at = src.lastIndexOf("void " + spec.name() + "(");
+    if (at < 0) throw new IllegalStateException("CPU: no function " + spec.name() + " in its source");
+    return new Unit(key(src), spec.name(), src.substring(0, at), src.substring(at), spec.work());
+  }
+
+  private static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) throw r;
+      if (e.getCause() instanceof Error err) throw err;
+      throw e;
+    }
+  }
+
+  /**
+   * Kernels of more work than this wait for their C version: a compile takes ~0.1 s, and in that time the JVM tier
+   * gets through about this much (its scalar loops run 5-20x slower than C's vectors); flag CPU_TIER_MAX_WORK.
+   */
+  private static final long FIRST_TIER_MAX_WORK = Flags.getInt("CPU_TIER_MAX_WORK", 1 << 25);
+
+  /** The kernel as JVM bytecode over the buffers' native memory: ready in about a millisecond. */
+  Program firstTier(ProgramSpec spec) {
+    var source = (ProgramSpec.Source.ClassFile) Codegen.render(spec.name(), spec.params(), spec.linear(), first);
+    var program = JvmDevice.load(spec.name(), source, spec.threads());
+    return mems -> {
+      var segs = new Object[mems.length];
+      for (int i = 0; i < mems.length; i++) segs[i] = ((Native) mems[i]).seg();
+      program.run(segs);
+    };
+  }
+
+  /** Runs the first tier until the C version is ready, then the C version (the first tier if the compiler failed). */
+  private static final class Tiered implements Program {
+    private final String name;
+    private volatile Program now;
+    private volatile CompletableFuture<Program> next; // null once the C version runs (or failed)
+
+    Tiered(String name, Program first, CompletableFuture<Program> next) {
+      this.name = name;
+      this.now = first;
+      this.next = next;
+    }
+
+    @Override public void run(Object[] mems) {
+      var n = next;
+      if (n != null && n.isDone()) swap(n);
+      boolean firstTier = next != null;
+      now.run(mems);
+      if (firstTier) FIRST_TIER_RUNS.incrementAndGet();
+    }
+
+    private synchronized void swap(CompletableFuture<Program> n) {
+      if (next != n) return;
+      try {
+        now = n.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        System.err.println("CPU: kernel " + name + " stays JVM bytecode, its C version failed: " + e.getCause().getMessage().lines().findFirst().orElse(""));
+      }
+      next = null;
+    }
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong FIRST_TIER_RUNS = new java.util.concurrent.atomic.AtomicLong();
+  /** Kernel launches that ran as JVM bytecode while their C version compiled. */
+  public static long firstTierRuns() { return FIRST_TIER_RUNS.get(); }
+
+  // C compiles of the tiered mode: one per core, at low priority (the first tier is running meanwhile)
+  private static final ExecutorService BACKGROUND = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), r -> {
+    var t = new Thread(r, "tinygrad4j-cc");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** The C kernel in a compiled library, called through a downcall handle. */
+  private static Program nativeProgram(ProgramSpec spec, Unit unit, Path lib) {
+    var fn = SymbolLookup.libraryLookup(lib, Arena.global()).find(symbol(unit.key()))
         .orElseThrow(() -> new IllegalStateException("CPU: kernel " + spec.name() + " missing from " + lib));
     int nbufs = spec.params().size(), n = spec.threads();
     var layouts = new ArrayList<MemoryLayout>();
@@ -145,37 +303,86 @@ public final class CpuDevice implements Device {
     }
   }
 
-  /** The shared library for a C source: from the disk cache (keyed by source and flags) unless CACHE=0. */
-  Path compileCached(String src) {
+  /** The cache key of a C source: its text, the flags, the compiler and the library layout. */
+  private String key(String src) {
     try {
-      var key = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest((cc + FLAGS + src).getBytes(StandardCharsets.UTF_8))).substring(0, 32);
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest((LAYOUT + cc + FLAGS + src).getBytes(StandardCharsets.UTF_8))).substring(0, 32);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The library holding a kernel if the disk cache has it (never with CACHE=0), else null. */
+  private static Path cached(String key) {
+    if (Flags.getInt("CACHE", 1) == 0) return null;
+    var lib = cacheDir().resolve(key + ".so");
+    return Files.exists(lib) ? lib : null;
+  }
+
+  /** How libraries are laid out (in every key: a library of another layout is never loaded). */
+  private static final String LAYOUT = "kernels named k_<key>, several per library\n";
+
+  /** A kernel's function in its library: named by its key, so kernels of one name can share a library. */
+  private static String symbol(String key) { return "k_" + key; }
+
+  /**
+   * Compiles kernels (of one prelude) into one library (at low priority if background): a temporary name renamed
+   * into place, then, for several kernels, a link per kernel key to it, so each is found in the disk cache alone.
+   */
+  private Path build(List<Unit> units, boolean background) {
+    try {
       boolean cache = Flags.getInt("CACHE", 1) != 0;
       var dir = cache ? cacheDir() : Files.createTempDirectory("tinygrad4j-cpu");
-      var lib = dir.resolve(key + ".so");
-      if (cache && Files.exists(lib)) return lib;
       Files.createDirectories(dir);
-      var c = dir.resolve(key + ".c");
+      var src = new StringBuilder(units.getFirst().prelude());
+      for (var u : units) {
+        if (!u.prelude().equals(units.getFirst().prelude())) throw new IllegalStateException("CPU: kernels of different preludes in one file");
+        src.append("#define ").append(u.name()).append(' ').append(symbol(u.key())).append('\n').append(u.kernel()).append("#undef ").append(u.name()).append('\n');
+      }
+      var name = units.size() == 1 ? units.getFirst().key() : key(src.toString());
+      var lib = dir.resolve(name + ".so");
+      var tag = name + "." + ProcessHandle.current().pid() + "." + Thread.currentThread().threadId();
+      var c = dir.resolve(tag + ".tmp.c");
       Files.writeString(c, src);
-      var tmp = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp.so");
-      var cmd = new ArrayList<>(List.of(cc));
+      var tmp = dir.resolve(tag + ".tmp.so");
+      var cmd = new ArrayList<String>();
+      if (background && NICE != null) cmd.addAll(List.of(NICE, "-n", "10"));
+      cmd.add(cc);
       cmd.addAll(FLAGS);
       cmd.addAll(List.of("-o", tmp.toString(), c.toString(), "-lm"));
       var p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (p.waitFor() != 0) throw new IllegalStateException("CPU: " + cc + " failed on a kernel:\n" + out + "\n" + src);
+      int rc = p.waitFor();
+      Files.move(c, dir.resolve(name + ".c"), StandardCopyOption.REPLACE_EXISTING);
+      if (rc != 0) {
+        Files.deleteIfExists(tmp);
+        throw new IllegalStateException("CPU: " + cc + " failed on " + (units.size() == 1 ? "a kernel" : units.size() + " kernels") + ":\n" + out + "\n" + src);
+      }
       if (!out.isBlank() && Flags.debug() >= 1) System.err.println("CPU: compiler said:\n" + out);
       Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      if (units.size() > 1) for (var u : units) {
+        var link = dir.resolve(tag + "." + u.key() + ".tmp.link");
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, lib.getFileName());
+        Files.move(link, dir.resolve(u.key() + ".so"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      }
       COMPILES.incrementAndGet();
+      KERNELS_COMPILED.addAndGet(units.size());
       return lib;
-    } catch (IOException | InterruptedException | java.security.NoSuchAlgorithmException e) {
+    } catch (IOException | InterruptedException e) {
       throw new IllegalStateException("CPU: cannot compile a kernel: " + e.getMessage(), e);
     }
   }
 
+  private static final String NICE = Files.isExecutable(Path.of("/usr/bin/nice")) ? "/usr/bin/nice" : null;
+
   private static final java.util.concurrent.atomic.AtomicInteger COMPILES = new java.util.concurrent.atomic.AtomicInteger();
-  /** Number of compiler runs so far (the disk cache avoids them). */
+  private static final java.util.concurrent.atomic.AtomicInteger KERNELS_COMPILED = new java.util.concurrent.atomic.AtomicInteger();
+  /** Number of compiler runs so far (the disk cache avoids them; one run compiles one or more kernels). */
   public static int compiles() { return COMPILES.get(); }
+  /** Number of kernels the compiler runs so far compiled. */
+  public static int kernelsCompiled() { return KERNELS_COMPILED.get(); }
 
   /** Where compiled kernels are kept: $XDG_CACHE_HOME/tinygrad4j/cpu, else ~/.cache/tinygrad4j/cpu. */
   public static Path cacheDir() {

@@ -27,6 +27,8 @@ public interface Device {
   default String describe() { return name(); }
   /** Compiles a program's source for this device. */
   Program compile(ProgramSpec spec);
+  /** Compiles several programs (the new kernels of a schedule); a device may compile them together. */
+  default java.util.List<Program> compileAll(java.util.List<ProgramSpec> specs) { return specs.stream().map(this::compile).toList(); }
 
   /** A compiled kernel. */
   interface Program {

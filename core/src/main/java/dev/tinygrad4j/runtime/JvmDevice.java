@@ -48,18 +48,23 @@ public final class JvmDevice implements Device {
   @Override public void copyIn(Object mem, MemorySegment src) { segment(mem).copyFrom(src); }
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom(segment(mem).asSlice(0, dst.byteSize())); }
 
-  @Override public Program compile(ProgramSpec spec) {
+  @Override public Program compile(ProgramSpec spec) { return load(spec.name(), (ProgramSpec.Source.ClassFile) spec.source(), spec.threads()); }
+
+  /**
+   * A rendered kernel class defined (as a hidden class, unloaded once its program is unreachable) and ready to run
+   * over whatever its code addresses: Java arrays here, memory segments in the CPU device's first tier.
+   */
+  static Program load(String name, ProgramSpec.Source.ClassFile source, int threads) {
     MethodHandle run;
     try {
-      var lookup = MethodHandles.lookup().defineHiddenClass(((ProgramSpec.Source.ClassFile) spec.source()).bytes(), true);
+      var lookup = MethodHandles.lookup().defineHiddenClass(source.bytes(), true);
       run = lookup.findStatic(lookup.lookupClass(), "run", MethodType.methodType(void.class, Object[].class, int.class, int.class));
     } catch (ReflectiveOperationException | LinkageError e) {
-      throw new IllegalStateException("JVM: generated class for kernel " + spec.name() + " does not load: " + e, e);
+      throw new IllegalStateException("JVM: generated class for kernel " + name + " does not load: " + e, e);
     }
-    int n = spec.threads();
     return mems -> {
-      if (n == 0) call(run, mems, 0, 0);
-      else Threads.split(n, (start, end) -> call(run, mems, start, end));
+      if (threads == 0) call(run, mems, 0, 0);
+      else Threads.split(threads, (start, end) -> call(run, mems, start, end));
     };
   }
 
