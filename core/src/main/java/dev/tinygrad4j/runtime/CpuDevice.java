@@ -139,8 +139,11 @@ public final class CpuDevice implements Device {
   }
 
   // the first tier: the same linear program printed as bytecode over the buffers' native memory
-  private final Target first = new Target("CPU", target.ops(), JvmBytecode.vectorWidth() > 1 ? List.of(JvmBytecode.vectorWidth()) : List.of(),
-      true, 0, Threads.count(), Target.Memory.NATIVE, new JvmBytecode(Target.Memory.NATIVE));
+  // (made on first use: asking the vector API for its width loads it, ~0.1 s)
+  private static final class FirstTier {
+    static final Target TARGET = new Target("CPU", java.util.EnumSet.allOf(Ops.class), JvmBytecode.vectorWidth() > 1 ? List.of(JvmBytecode.vectorWidth()) : List.of(),
+        true, 0, Threads.count(), Target.Memory.NATIVE, new JvmBytecode(Target.Memory.NATIVE));
+  }
 
   @Override public Program compile(ProgramSpec spec) { return compile(spec, tiers()); }
 
@@ -221,7 +224,7 @@ public final class CpuDevice implements Device {
 
   /** The kernel as JVM bytecode over the buffers' native memory: ready in about a millisecond. */
   Program firstTier(ProgramSpec spec) {
-    var source = (ProgramSpec.Source.ClassFile) Codegen.render(spec.name(), spec.params(), spec.linear(), first);
+    var source = (ProgramSpec.Source.ClassFile) Codegen.render(spec.name(), spec.params(), spec.linear(), FirstTier.TARGET);
     var program = JvmDevice.load(spec.name(), source, spec.threads());
     return mems -> {
       var segs = new Object[mems.length];
