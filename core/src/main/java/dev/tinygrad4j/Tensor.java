@@ -471,7 +471,11 @@ public final class Tensor {
   /** Elementwise maximum with v. */
   public Tensor maximum(double v) { return maximum(scalar(v)); }
   /** Elementwise minimum. */
-  public Tensor minimum(Tensor o) { var ab = broadcast("minimum", this, o); return ab[0].neg().maximum(ab[1].neg()).neg(); }
+  public Tensor minimum(Tensor o) {
+    var ab = broadcast("minimum", this, o);
+    // floats: -max(-a, -b) keeps MAX's NaN rule; ints: negation wraps at MIN, so compare
+    return ab[0].dtype().isFloat() ? ab[0].neg().maximum(ab[1].neg()).neg() : ab[1].lt(ab[0]).where(ab[1], ab[0]);
+  }
   /** Elementwise minimum with v. */
   public Tensor minimum(double v) { return minimum(scalar(v)); }
   /** this &lt; o (bool). */
@@ -613,7 +617,10 @@ public final class Tensor {
   /** Hyperbolic tangent. */
   public Tensor tanh() { return mul(2).sigmoid().mul(2).sub(1); }
   /** |x|. */
-  public Tensor abs() { return dtype() == DType.BOOL || dtype().isUnsigned() ? this : relu().add(neg().relu()); } // gradient 0 at 0
+  public Tensor abs() { // floats: gradient 0 at 0; ints as Java's Math.abs (MIN stays MIN)
+    if (dtype() == DType.BOOL || dtype().isUnsigned()) return this;
+    return dtype().isFloat() ? relu().add(neg().relu()) : lt(0).where(neg(), this);
+  }
   /** x². */
   public Tensor square() { return mul(this); }
   /** GELU, tanh approximation. */

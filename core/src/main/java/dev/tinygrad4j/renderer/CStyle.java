@@ -296,6 +296,18 @@ public class CStyle implements Renderer {
       return n != null || !u.isConst() ? n : literal(u);
     }
 
+    /**
+     * a / b or a % b with Java's meaning and no trap: by zero 0 (the tensor ops never divide by zero), and for
+     * signed types MIN / -1 = MIN (a wrapping negation) and MIN % -1 = 0, where x86's division would raise SIGFPE.
+     */
+    String divide(UOp u, String a, String b) {
+      boolean div = u.op() == Ops.IDIV, signed = !u.dtype().isUnsigned();
+      var d = u.src(1);
+      if (d.isConst()) return signed && d.asLong() == -1 ? (div ? "(-" + a + ")" : "0") : "(" + a + (div ? " / " : " % ") + b + ")";
+      var plain = "(" + b + " ? " + a + (div ? " / " : " % ") + b + " : 0)";
+      return signed ? "(" + b + " == -1 ? " + (div ? "-" + a : "0") + " : " + plain + ")" : plain;
+    }
+
     String expr(UOp u) {
       var s = u.src().stream().map(this::name).toList();
       var dt = u.dtype();
@@ -317,8 +329,7 @@ public class CStyle implements Renderer {
         default -> round(dt, switch (u.op()) {
           case ADD -> "(" + s.get(0) + " + " + s.get(1) + ")";
           case MUL -> "(" + s.get(0) + " * " + s.get(1) + ")";
-          case IDIV -> u.src(1).isConst() ? "(" + s.get(0) + " / " + s.get(1) + ")" : "(" + s.get(1) + " ? " + s.get(0) + " / " + s.get(1) + " : 0)";
-          case MOD -> u.src(1).isConst() ? "(" + s.get(0) + " % " + s.get(1) + ")" : "(" + s.get(1) + " ? " + s.get(0) + " % " + s.get(1) + " : 0)";
+          case IDIV, MOD -> divide(u, s.get(0), s.get(1));
           case MAX -> dt.isFloat() ? (dt == DType.FLOAT64 ? "maxd(" : "maxf(") + s.get(0) + ", " + s.get(1) + ")"
               : "(" + s.get(0) + " > " + s.get(1) + " ? " + s.get(0) + " : " + s.get(1) + ")";
           case AND -> "(" + s.get(0) + " & " + s.get(1) + ")";
