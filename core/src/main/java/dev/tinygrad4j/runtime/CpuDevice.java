@@ -165,7 +165,9 @@ public final class CpuDevice implements Device {
       for (var spec : specs) out.add(firstTier(spec));
       return out;
     }
-    var missing = units.stream().filter(u -> cached(u.key()) == null).distinct().toList();
+    var found = new java.util.HashMap<String, MemorySegment>();
+    for (var u : units) if (!found.containsKey(u.key())) found.put(u.key(), cachedFunction(u));
+    var missing = units.stream().filter(u -> found.get(u.key()) == null).distinct().toList();
     // round-robin by work, so that each file gets a share of the heavy kernels
     int files = Math.max(1, Math.min(missing.size(), Runtime.getRuntime().availableProcessors()));
     var groups = new ArrayList<List<Unit>>();
@@ -174,7 +176,7 @@ public final class CpuDevice implements Device {
     byWork.sort(java.util.Comparator.comparingLong(Unit::work).reversed());
     for (int i = 0; i < byWork.size(); i++) groups.get(i % files).add(byWork.get(i));
     boolean background = tiers == Tiers.BOTH;
-    var built = new java.util.HashMap<String, CompletableFuture<Path>>();
+    var built = new java.util.HashMap<String, CompletableFuture<SymbolLookup>>();
     for (var g : groups) {
       var lib = CompletableFuture.supplyAsync(() -> build(g, background), BACKGROUND);
       for (var u : g) built.put(u.key(), lib);
@@ -183,10 +185,10 @@ public final class CpuDevice implements Device {
       var spec = specs.get(i);
       var u = units.get(i);
       var lib = built.get(u.key());
-      if (lib == null) out.add(nativeProgram(spec, u, cached(u.key())));
+      if (lib == null) out.add(nativeProgram(spec, found.get(u.key())));
       else {
         // a file that failed to compile: this kernel alone, for its own library or its own error
-        var c = lib.handle((path, error) -> nativeProgram(spec, u, error == null ? path : build(List.of(u), background)));
+        var c = lib.handle((library, error) -> nativeProgram(spec, function(error == null ? library : build(List.of(u), background), u)));
         out.add(background && spec.work() <= FIRST_TIER_MAX_WORK ? new Tiered(spec.name(), firstTier(spec), c) : join(c));
       }
     }
@@ -276,9 +278,7 @@ public final class CpuDevice implements Device {
   });
 
   /** The C kernel in a compiled library, called through a downcall handle. */
-  private static Program nativeProgram(ProgramSpec spec, Unit unit, Path lib) {
-    var fn = SymbolLookup.libraryLookup(lib, Arena.global()).find(symbol(unit.key()))
-        .orElseThrow(() -> new IllegalStateException("CPU: kernel " + spec.name() + " missing from " + lib));
+  private static Program nativeProgram(ProgramSpec spec, MemorySegment fn) {
     int nbufs = spec.params().size(), n = spec.threads();
     var layouts = new ArrayList<MemoryLayout>();
     for (int i = 0; i < nbufs; i++) layouts.add(ValueLayout.ADDRESS);
@@ -316,15 +316,58 @@ public final class CpuDevice implements Device {
     }
   }
 
-  /** The library holding a kernel if the disk cache has it (never with CACHE=0), else null. */
-  private static Path cached(String key) {
+  /** A kernel's function in a library just built for it. */
+  private static MemorySegment function(SymbolLookup lib, Unit u) {
+    return lib.find(symbol(u.key())).orElseThrow(() -> new IllegalStateException("CPU: kernel " + u.name() + " missing from its library"));
+  }
+
+  /**
+   * A kernel's function from the disk cache (never with CACHE=0), or null. Nothing unverified is loaded: the library
+   * must match the checksum written with it and hold the function named by the kernel's key; a file that fails is
+   * reported in one line and compiled again (the new file replaces it).
+   */
+  private static MemorySegment cachedFunction(Unit u) {
     if (Flags.getInt("CACHE", 1) == 0) return null;
-    var lib = cacheDir().resolve(key + ".so");
-    return Files.exists(lib) ? lib : null;
+    var link = cacheDir().resolve(u.key() + ".so");
+    if (!Files.exists(link)) return null;
+    Path lib;
+    try {
+      lib = link.toRealPath();
+      if (!VERIFIED.contains(lib)) {
+        var sum = lib.resolveSibling(lib.getFileName() + ".sha256");
+        if (!Files.exists(sum) || !Files.readString(sum).strip().equals(sha256(Files.readAllBytes(lib)))) {
+          System.err.println("CPU: kernel cache file " + lib + " does not match its checksum; compiling it again");
+          return null;
+        }
+        VERIFIED.add(lib);
+      }
+    } catch (IOException e) {
+      System.err.println("CPU: kernel cache file " + link + " cannot be read (" + e.getMessage() + "); compiling it again");
+      return null;
+    }
+    try {
+      var fn = SymbolLookup.libraryLookup(lib, Arena.global()).find(symbol(u.key()));
+      if (fn.isEmpty()) System.err.println("CPU: kernel cache file " + lib + " lacks kernel " + u.name() + "; compiling it again");
+      return fn.orElse(null);
+    } catch (IllegalArgumentException e) {
+      System.err.println("CPU: kernel cache file " + lib + " does not load (" + e.getMessage() + "); compiling it again");
+      return null;
+    }
+  }
+
+  // libraries whose checksum this process has checked (a group's library serves many kernels)
+  private static final java.util.Set<Path> VERIFIED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** How libraries are laid out (in every key: a library of another layout is never loaded). */
-  private static final String LAYOUT = "kernels named k_<key>, several per library\n";
+  private static final String LAYOUT = "kernels named k_<key>, several per library, each library with its sha256\n";
 
   /** A kernel's function in its library: named by its key, so kernels of one name can share a library. */
   private static String symbol(String key) { return "k_" + key; }
@@ -333,7 +376,7 @@ public final class CpuDevice implements Device {
    * Compiles kernels (of one prelude) into one library (at low priority if background): a temporary name renamed
    * into place, then, for several kernels, a link per kernel key to it, so each is found in the disk cache alone.
    */
-  private Path build(List<Unit> units, boolean background) {
+  private SymbolLookup build(List<Unit> units, boolean background) {
     try {
       boolean cache = Flags.getInt("CACHE", 1) != 0;
       var dir = cache ? cacheDir() : Files.createTempDirectory("tinygrad4j-cpu");
@@ -345,7 +388,7 @@ public final class CpuDevice implements Device {
       }
       var name = units.size() == 1 ? units.getFirst().key() : key(src.toString());
       var lib = dir.resolve(name + ".so");
-      var tag = name + "." + ProcessHandle.current().pid() + "." + Thread.currentThread().threadId();
+      var tag = name + "." + ProcessHandle.current().pid() + "." + BUILDS.incrementAndGet();
       var c = dir.resolve(tag + ".tmp.c");
       Files.writeString(c, src);
       var tmp = dir.resolve(tag + ".tmp.so");
@@ -363,7 +406,15 @@ public final class CpuDevice implements Device {
         throw new IllegalStateException("CPU: " + cc + " failed on " + (units.size() == 1 ? "a kernel" : units.size() + " kernels") + ":\n" + out + "\n" + src);
       }
       if (!out.isBlank() && Flags.debug() >= 1) System.err.println("CPU: compiler said:\n" + out);
+      // the checksum first: a reader that sees it with an older library recompiles, never loads a wrong one
+      var sum = dir.resolve(tag + ".tmp.sha256");
+      Files.writeString(sum, sha256(Files.readAllBytes(tmp)));
+      Files.move(sum, dir.resolve(name + ".so.sha256"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      // loaded under its temporary name, which no earlier load used: the loader would hand back a library it
+      // already has for a name it has seen, even when the file behind that name was replaced
+      var loaded = SymbolLookup.libraryLookup(tmp, Arena.global());
       Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      VERIFIED.remove(lib.toRealPath());
       if (units.size() > 1) for (var u : units) {
         var link = dir.resolve(tag + "." + u.key() + ".tmp.link");
         Files.deleteIfExists(link);
@@ -372,12 +423,13 @@ public final class CpuDevice implements Device {
       }
       COMPILES.incrementAndGet();
       KERNELS_COMPILED.addAndGet(units.size());
-      return lib;
+      return loaded;
     } catch (IOException | InterruptedException e) {
       throw new IllegalStateException("CPU: cannot compile a kernel: " + e.getMessage(), e);
     }
   }
 
+  private static final java.util.concurrent.atomic.AtomicLong BUILDS = new java.util.concurrent.atomic.AtomicLong();
   private static final String NICE = Files.isExecutable(Path.of("/usr/bin/nice")) ? "/usr/bin/nice" : null;
 
   private static final java.util.concurrent.atomic.AtomicInteger COMPILES = new java.util.concurrent.atomic.AtomicInteger();
@@ -389,7 +441,7 @@ public final class CpuDevice implements Device {
 
   /** Where compiled kernels are kept: $XDG_CACHE_HOME/tinygrad4j/cpu, else ~/.cache/tinygrad4j/cpu. */
   public static Path cacheDir() {
-    var xdg = System.getenv("XDG_CACHE_HOME");
+    var xdg = Flags.get("XDG_CACHE_HOME");
     var base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
     return base.resolve("tinygrad4j").resolve("cpu");
   }
