@@ -7,6 +7,7 @@ import dev.tinygrad4j.datasets.Mnist;
 import dev.tinygrad4j.nn.Adam;
 import dev.tinygrad4j.nn.State;
 import dev.tinygrad4j.runtime.Devices;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -63,6 +64,8 @@ final class MnistCommand {
 
   static void run(String[] args) {
     var o = Options.parse(args);
+    writable("--save", o.save()); // before the minutes of training, not after
+    if (o.steps() > 0) writable("--plot", o.plot());
     if (o.device() != null) Flags.set("DEV", Devices.get(o.device()).name());
     long t0 = System.nanoTime();
     var data = Mnist.load(o.fashion());
@@ -86,6 +89,17 @@ final class MnistCommand {
       State.save(model, o.save());
       System.out.println("saved " + o.save().toAbsolutePath());
     }
+  }
+
+  /** Checks that file can be written: not a folder, in a folder that exists and takes new files, writable if it exists. */
+  static void writable(String option, Path file) {
+    if (file == null) return;
+    var dir = file.toAbsolutePath().getParent();
+    String why = Files.isDirectory(file) ? "is a folder"
+        : dir == null || !Files.isDirectory(dir) ? "is in no existing folder (" + dir + ")"
+        : Files.exists(file) ? (Files.isWritable(file) ? null : "exists and cannot be written")
+        : Files.isWritable(dir) ? null : "cannot be created: " + dir + " is not writable";
+    if (why != null) throw new IllegalArgumentException("mnist: " + option + " " + file + " " + why);
   }
 
   /** Trains for o.steps() steps; returns the loss and the batch accuracy of each step. */

@@ -69,4 +69,26 @@ class MnistTrainingTest {
     assertTrue(e.getMessage().contains("unknown option --bogus"), e.getMessage());
     assertEquals(512, MnistCommand.Options.parse(new String[0]).batch());
   }
+
+  @Test void outputPathsAreCheckedBeforeTraining(@TempDir Path dir) throws java.io.IOException {
+    // run() would load MNIST and train for minutes before writing: each bad path must fail at once, naming itself
+    String[][] bad = {
+        {"--save", dir.resolve("no-such-folder/model.safetensors").toString(), "is in no existing folder"},
+        {"--save", dir.toString(), "is a folder"},
+        {"--plot", dir.resolve("missing/plot.png").toString(), "is in no existing folder"}};
+    for (var b : bad) {
+      long t0 = System.nanoTime();
+      var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> MnistCommand.run(new String[]{"--steps", "100000", b[0], b[1]}));
+      assertTrue(e.getMessage().contains(b[0] + " " + b[1]) && e.getMessage().contains(b[2]), e.getMessage());
+      assertTrue(System.nanoTime() - t0 < 5e9, "checked before loading data or training");
+    }
+    var readOnly = Files.createDirectory(dir.resolve("ro"));
+    if (readOnly.toFile().setWritable(false) && !Files.isWritable(readOnly)) { // (root may write anywhere)
+      var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> MnistCommand.run(new String[]{"--steps", "100000", "--plot", readOnly.resolve("p.png").toString()}));
+      assertTrue(e.getMessage().contains("is not writable"), e.getMessage());
+    }
+    MnistCommand.writable("--save", dir.resolve("fine.safetensors")); // a new file in a writable folder passes
+  }
 }

@@ -188,36 +188,45 @@ public record Mnist(Split train, Split test) {
     return new Split(images, labels);
   }
 
-  /** The data of one idx file (images: magic 2051, n x 28 x 28; labels: magic 2049, n values below 10), checked. */
+  /**
+   * The data of one idx file (images: magic 2051, n x 28 x 28; labels: magic 2049, n values below 10), checked. A
+   * gzipped file is read as a stream: the header's size is checked against the memory the JVM may use before the data
+   * is read, and no more than that size is ever inflated (a small file that inflates to gigabytes is rejected early).
+   */
   static byte[] idx(Path file, boolean images) {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-      if (bytes.length >= 2 && bytes[0] == 0x1f && bytes[1] == (byte) 0x8b)
-        try (var in = new GZIPInputStream(new ByteArrayInputStream(bytes))) { bytes = in.readAllBytes(); }
+    int header = images ? 16 : 8, magic = images ? IMAGES_MAGIC : LABELS_MAGIC;
+    String what = images ? "images" : "labels";
+    try (var raw = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      raw.mark(2);
+      boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
+      raw.reset();
+      InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
+      var head = in.readNBytes(header);
+      if (head.length < header)
+        throw new IllegalStateException("mnist: " + file + ": " + head.length + " bytes is too short for an idx header of " + what);
+      var b = ByteBuffer.wrap(head); // big-endian
+      if (b.getInt(0) != magic)
+        throw new IllegalStateException("mnist: " + file + ": magic number " + b.getInt(0) + ", expected " + magic + " (idx " + what + ")");
+      long count = Integer.toUnsignedLong(b.getInt(4));
+      if (images && (b.getInt(8) != ROWS || b.getInt(12) != COLS))
+        throw new IllegalStateException("mnist: " + file + ": images are " + b.getInt(8) + "x" + b.getInt(12) + ", expected 28x28");
+      long need = count * (images ? PIXELS : 1), room = Math.min(Integer.MAX_VALUE - 16, Runtime.getRuntime().maxMemory() / 4);
+      if (need > room)
+        throw new IllegalStateException("mnist: " + file + ": the header says " + count + " " + what + " (" + need
+            + " bytes), more than this JVM can hold (at most " + room + " bytes, a quarter of -Xmx)");
+      var data = in.readNBytes((int) need); // grows as it reads: a short file costs only what it holds
+      boolean more = data.length == need && in.read() >= 0; // (not read to its end: that could be gigabytes)
+      if (data.length != need || more)
+        throw new IllegalStateException("mnist: " + file + ": the header says " + count + " " + what + " (" + need
+            + " bytes) but " + (more ? "more" : data.length + " bytes") + " follow it" + (more ? "" : " (truncated)"));
+      if (!images)
+        for (int i = 0; i < data.length; i++)
+          if (Byte.toUnsignedInt(data[i]) >= CLASSES)
+            throw new IllegalStateException("mnist: " + file + ": label " + Byte.toUnsignedInt(data[i]) + " at index " + i + " is not in 0..9");
+      return data;
     } catch (IOException e) {
       throw new UncheckedIOException("mnist: cannot read " + file + ": " + e.getMessage(), e);
     }
-    int header = images ? 16 : 8, magic = images ? IMAGES_MAGIC : LABELS_MAGIC;
-    String what = images ? "images" : "labels";
-    if (bytes.length < header)
-      throw new IllegalStateException("mnist: " + file + ": " + bytes.length + " bytes is too short for an idx header of " + what);
-    var b = ByteBuffer.wrap(bytes); // big-endian
-    if (b.getInt(0) != magic)
-      throw new IllegalStateException("mnist: " + file + ": magic number " + b.getInt(0) + ", expected " + magic + " (idx " + what + ")");
-    long count = Integer.toUnsignedLong(b.getInt(4));
-    if (images && (b.getInt(8) != ROWS || b.getInt(12) != COLS))
-      throw new IllegalStateException("mnist: " + file + ": images are " + b.getInt(8) + "x" + b.getInt(12) + ", expected 28x28");
-    long need = count * (images ? PIXELS : 1), have = bytes.length - header;
-    if (need != have)
-      throw new IllegalStateException("mnist: " + file + ": the header says " + count + " " + what + " (" + need
-          + " bytes) but " + have + " bytes follow it" + (have < need ? " (truncated)" : ""));
-    var data = Arrays.copyOfRange(bytes, header, bytes.length);
-    if (!images)
-      for (int i = 0; i < data.length; i++)
-        if (Byte.toUnsignedInt(data[i]) >= CLASSES)
-          throw new IllegalStateException("mnist: " + file + ": label " + Byte.toUnsignedInt(data[i]) + " at index " + i + " is not in 0..9");
-    return data;
   }
 
   // ================================================================ fetching

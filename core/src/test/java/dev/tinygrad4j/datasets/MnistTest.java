@@ -120,6 +120,32 @@ class MnistTest {
     assertTrue(e.getMessage().contains("t10k-images-idx3-ubyte.gz"), e.getMessage());
   }
 
+  /** A gzip of header then zeros bytes of zeros, written as a stream (the test holds no more than a buffer). */
+  private void writeBomb(String name, byte[] header, long zeros) throws IOException {
+    try (var gz = new GZIPOutputStream(Files.newOutputStream(dir.resolve(name)), 1 << 16)) {
+      gz.write(header);
+      var block = new byte[1 << 20];
+      for (long left = zeros; left > 0; left -= block.length) gz.write(block, 0, (int) Math.min(block.length, left));
+    }
+  }
+
+  @Test void gzipBombsAreRejectedBeforeTheyInflate() throws IOException {
+    writeValid();
+    // 3 million images claimed (2.3 GB), 256 MB of zeros in a quarter megabyte: the header's size is refused before reading
+    writeBomb("train-images-idx3-ubyte.gz", ByteBuffer.allocate(16).putInt(2051).putInt(3_000_000).putInt(28).putInt(28).array(), 1L << 28);
+    Files.delete(dir.resolve("train-images-idx3-ubyte"));
+    long t0 = System.nanoTime();
+    fails("train-images-idx3-ubyte.gz", "3000000 images", "more than this JVM can hold");
+    assertTrue(System.nanoTime() - t0 < 2e9, "refused from the header, not after inflating");
+    // a valid header for 3 labels followed by 256 MB of zeros: at most one byte past the data is inflated
+    writeBomb("train-images-idx3-ubyte.gz", images(3, 28, 28), 0);
+    Files.delete(dir.resolve("train-labels-idx1-ubyte"));
+    writeBomb("train-labels-idx1-ubyte.gz", labels(5, 0, 9), 1L << 28);
+    t0 = System.nanoTime();
+    fails("train-labels-idx1-ubyte.gz", "3 labels", "but more follow it");
+    assertTrue(System.nanoTime() - t0 < 2e9, "refused at the first byte too many");
+  }
+
   @Test void wrongImageSize() throws IOException {
     writeValid();
     write("train-images-idx3-ubyte", images(3, 32, 32));
