@@ -123,6 +123,7 @@ public final class Jit {
         var p = outputProtos[i];
         if (p != null && bufs[outputSlots[i]] == null) bufs[outputSlots[i]] = new Buffer(p.device(), p.dtype(), p.size());
       }
+      String failed = null; // a check's error, thrown once the replay's bookkeeping is done
       for (int k = 0; k < steps.size(); k++) {
         var slots = stepSlots[k];
         var bs = new ArrayList<Buffer>(slots.length);
@@ -131,12 +132,14 @@ public final class Jit {
           case Runner.Launch l -> Runner.launch(l.kernel(), bs);
           case Runner.Transfer t -> Runner.transfer(bs.get(0), bs.get(1));
           case Runner.Kept ignored -> { } // checked by current()
+          case Runner.Verify v -> { if (failed == null && Runner.flagged(bs.getFirst())) failed = v.message(); }
         }
       }
       for (var b : overwritten) { // assigns wrote these in place again: their tensors move on to the new contents
         b.nextGeneration();
         Tensor.follow(b);
       }
+      if (failed != null) throw new IllegalArgumentException(failed);
       var outs = new Tensor[outputSlots.length];
       for (int i = 0; i < outs.length; i++) outs[i] = Tensor.ofView(Schedule.view(bufs[outputSlots[i]], outputShapes[i]), outputDevices[i]);
       return outs;
@@ -165,7 +168,7 @@ public final class Jit {
         if (table[s].id() < firstNew) external.add(table[s]); else intermediates.add(s);
       }
       for (int k = 0; k < log.size(); k++) {
-        if (log.get(k) instanceof Runner.Kept) continue;
+        if (log.get(k) instanceof Runner.Kept || log.get(k) instanceof Runner.Verify) continue; // they write nothing
         var written = table[stepSlots[k][0]];
         if (written.id() < firstNew && !bound.contains(stepSlots[k][0]) && !overwritten.contains(written)) overwritten.add(written);
       }
@@ -214,6 +217,7 @@ public final class Jit {
         case Runner.Launch l -> l.bufs();
         case Runner.Transfer t -> List.of(t.dst(), t.src());
         case Runner.Kept k -> List.of(k.copy());
+        case Runner.Verify v -> List.of(v.flag());
       };
     }
   }

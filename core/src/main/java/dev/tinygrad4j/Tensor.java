@@ -35,7 +35,7 @@ public final class Tensor {
   // tensors that want gradients, found again by backward(); weak so dropped tensors go away
   private static final Map<Tensor, Boolean> NEEDS_GRAD = Collections.synchronizedMap(new WeakHashMap<>());
   private static final ThreadLocal<int[]> NO_GRAD = ThreadLocal.withInitial(() -> new int[1]);
-  private static volatile boolean training = false;
+  private static final ThreadLocal<Boolean> TRAINING = ThreadLocal.withInitial(() -> false); // per thread, as noGrad
   // assigned values not computed yet; the next realize of anything computes them too (in the same schedule)
   private static final Map<Tensor, Boolean> PENDING = Collections.synchronizedMap(new WeakHashMap<>());
   // random words drawn since the last realize: computed with it, while the generator's counter still holds their start
@@ -106,6 +106,11 @@ public final class Tensor {
     long need = UOp.prod(shape) * dt.itemsize();
     if (data.byteSize() != need)
       throw new IllegalArgumentException("fromBytes: " + dt.lowerName() + " " + Arrays.toString(shape) + " needs " + need + " bytes, got " + data.byteSize());
+    if (dt == DType.BOOL) { // any nonzero byte is true, stored as 1: every device then reads the same value
+      var norm = new byte[(int) need];
+      for (int i = 0; i < norm.length; i++) norm[i] = (byte) (data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) == 0 ? 0 : 1);
+      data = MemorySegment.ofArray(norm);
+    }
     return fromSegment(data, dt, shape);
   }
 
@@ -127,19 +132,41 @@ public final class Tensor {
     return fromSegment(MemorySegment.ofArray(flat), DType.FLOAT32, rows.length, cols);
   }
 
-  private static int[] checkShape(String op, int... shape) {
+  /** The most elements a realized tensor (a buffer) may hold: kernels index buffers with 32-bit ints. */
+  public static final long MAX_NUMEL = Integer.MAX_VALUE;
+
+  /** The shape of a tensor op makes a buffer for: dims at least 0, at most {@link #MAX_NUMEL} elements; else op's error. */
+  static int[] checkShape(String op, int... shape) { return checkShape(op, MAX_NUMEL, shape); }
+
+  /**
+   * The shape of a view (a broadcast or constant that is never stored whole may be larger than a buffer): dims at
+   * least 0 and an element count that fits in a long.
+   */
+  static int[] checkDims(String op, int... shape) { return checkShape(op, Long.MAX_VALUE, shape); }
+
+  private static int[] checkShape(String op, long most, int... shape) {
     for (int s : shape) if (s < 0) throw new IllegalArgumentException(op + ": negative dimension in shape " + Arrays.toString(shape));
+    var n = product(shape);
+    if (n.compareTo(java.math.BigInteger.valueOf(most)) > 0)
+      throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " has " + n + " elements, more than "
+          + (most == MAX_NUMEL ? "a tensor may hold (" + MAX_NUMEL + ")" : "a long counts"));
     return shape.clone();
+  }
+
+  private static java.math.BigInteger product(int[] shape) {
+    var p = java.math.BigInteger.ONE;
+    for (int s : shape) p = p.multiply(java.math.BigInteger.valueOf(s));
+    return p;
   }
 
   /** A tensor filled with v (float32). */
   public static Tensor full(double v, int... shape) {
-    return new Tensor(UOp.full(DType.FLOAT32, v, checkShape("full", shape)), Devices.defaultName(), false);
+    return new Tensor(UOp.full(DType.FLOAT32, v, checkDims("full", shape)), Devices.defaultName(), false);
   }
   /** Zeros (float32). */
-  public static Tensor zeros(int... shape) { return full(0, shape); }
+  public static Tensor zeros(int... shape) { return full(0, checkDims("zeros", shape)); }
   /** Ones (float32). */
-  public static Tensor ones(int... shape) { return full(1, shape); }
+  public static Tensor ones(int... shape) { return full(1, checkDims("ones", shape)); }
   /** 0, 1, …, n-1 (int32). */
   public static Tensor arange(int n) {
     checkShape("arange", n);
@@ -148,7 +175,12 @@ public final class Tensor {
   /** start, start+step, … below stop (float32). */
   public static Tensor arange(double start, double stop, double step) {
     if (step == 0) throw new IllegalArgumentException("arange: step must not be zero");
-    int n = (int) Math.max(0, Math.ceil((stop - start) / step));
+    if (!Double.isFinite(start) || !Double.isFinite(stop) || !Double.isFinite(step))
+      throw new IllegalArgumentException("arange: start, stop and step must be finite, got " + start + ", " + stop + ", " + step);
+    double count = Math.max(0, Math.ceil((stop - start) / step));
+    if (count > MAX_NUMEL)
+      throw new IllegalArgumentException("arange: [" + start + ", " + stop + ") by " + step + " has " + (long) count + " elements, more than a tensor may hold (" + MAX_NUMEL + ")");
+    int n = (int) count;
     return arange(n).cast(DType.FLOAT64).mul(step).add(start).cast(DType.FLOAT32);
   }
   /** The n×n identity (float32). */
@@ -242,7 +274,11 @@ public final class Tensor {
   /** The element type. */
   public DType dtype() { return uop.dtype(); }
   /** Number of elements. */
-  public int numel() { return Math.toIntExact(UOp.prod(uop.shape())); }
+  public int numel() {
+    long n = UOp.prod(uop.shape()); // a view's count fits in a long (checkDims)
+    if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("numel: " + Arrays.toString(shape()) + " has " + n + " elements, more than an int counts");
+    return (int) n;
+  }
   /** The device name. */
   public String device() { return device; }
   /** The current graph node (a buffer view once realized). */
@@ -261,7 +297,12 @@ public final class Tensor {
    */
   public static void realizeAll(Tensor... ts) {
     var all = new ArrayList<>(Arrays.asList(ts));
-    synchronized (PENDING) { all.addAll(PENDING.keySet()); PENDING.clear(); all.addAll(RANDOM); RANDOM.clear(); }
+    List<Check> checks;
+    synchronized (PENDING) {
+      all.addAll(PENDING.keySet()); PENDING.clear(); all.addAll(RANDOM); RANDOM.clear();
+      checks = List.copyOf(CHECKS); CHECKS.clear();
+    }
+    for (var c : checks) all.add(c.bad());
     var todo = all.stream().filter(t -> Schedule.realized(t.uop, Devices.get(t.device)) == null).toList();
     var overwritten = todo.isEmpty() ? List.<Buffer>of() : Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
     for (var t : all) {
@@ -274,6 +315,42 @@ public final class Tensor {
       }
     }
     for (var b : overwritten) follow(b);
+    for (var c : checks) Runner.verify(Schedule.realized(c.bad().uop, Devices.get(c.bad().device)).buffer(), c.message());
+  }
+
+  /** Checks (see {@link #check}) that every index is in [lo, hi): op's error names what they index. */
+  public static void checkRange(String op, Tensor index, long lo, long hi, String what) {
+    var i = index.detach().cast(DType.INT64); // bounds of any sign compare right (a uint64 past 2^63 is out of range anyway)
+    check(i.lt(lo).or(i.gt(hi - 1)), op + ": an index of " + index.dtype().lowerName() + " " + Arrays.toString(index.shape())
+        + " is out of range [" + lo + ", " + hi + ") for " + what);
+  }
+
+  private record Check(Tensor bad, String message) {}
+  private static final List<Check> CHECKS = new ArrayList<>(); // guarded by PENDING's lock, as RANDOM
+  private static final ThreadLocal<String> CHECK_LABEL = new ThreadLocal<>();
+
+  /**
+   * Checks data that only a kernel can see (an index, a label, a probability): the next realize computes whether any
+   * element of bad is true (together with whatever it realizes, one small kernel and a 4-byte read) and, if one is,
+   * throws IllegalArgumentException(message) once its results are in. A {@link Jit} replay checks again. Results
+   * computed from the bad data are not stopped (an out-of-range index reads 0): the error is what reports them.
+   */
+  public static void check(Tensor bad, String message) {
+    if (bad.numel() == 0) return;
+    var label = CHECK_LABEL.get();
+    var flag = bad.detach().cast(DType.INT32).max();
+    synchronized (PENDING) { CHECKS.add(new Check(flag, label == null ? message : label + ": " + message)); }
+  }
+
+  /** Runs body; the errors of checks it makes (see {@link #check}) start with label (an ONNX node, a layer). */
+  public static <T> T checkLabel(String label, java.util.function.Supplier<T> body) {
+    var outer = CHECK_LABEL.get();
+    CHECK_LABEL.set(outer == null ? label : outer + ": " + label);
+    try {
+      return body.get();
+    } finally {
+      CHECK_LABEL.set(outer);
+    }
   }
 
   private MemorySegment hostData(Arena arena) {
@@ -294,6 +371,8 @@ public final class Tensor {
   public double[] toDoubleArray() { var out = new double[numel()]; copyOut(DType.FLOAT64, MemorySegment.ofArray(out)); return out; }
   /** The data as int32 (floats truncate), flat and row-major. */
   public int[] toIntArray() { var out = new int[numel()]; copyOut(DType.INT32, MemorySegment.ofArray(out)); return out; }
+  /** The data as int64, flat and row-major. */
+  public long[] toLongArray() { var out = new long[numel()]; copyOut(DType.INT64, MemorySegment.ofArray(out)); return out; }
   /** The data as raw little-endian bytes of its own dtype, row-major (the inverse of fromBytes). */
   public byte[] toBytes() {
     try (var arena = Arena.ofConfined()) { return hostData(arena).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE); }
@@ -370,10 +449,10 @@ public final class Tensor {
   /** A scope that needs no checked exception handling. */
   public interface Scope extends AutoCloseable { @Override void close(); }
 
-  /** Whether layers run in training mode (dropout active, batch norm on batch statistics). Off by default. */
-  public static boolean training() { return training; }
-  /** Switches training mode; returns the previous value. */
-  public static boolean training(boolean on) { var was = training; training = on; return was; }
+  /** Whether layers run in training mode on this thread (dropout active, batch norm on batch statistics). Off by default. */
+  public static boolean training() { return TRAINING.get(); }
+  /** Switches training mode on this thread; returns the previous value. */
+  public static boolean training(boolean on) { var was = TRAINING.get(); TRAINING.set(on); return was; }
   /** Training mode until the returned scope is closed (then the previous mode again). */
   public static Scope train() { var was = training(true); return () -> training(was); }
 
@@ -662,22 +741,23 @@ public final class Tensor {
     return r.reshape(IntStream.range(0, s.length).filter(i -> Arrays.binarySearch(ax, i) < 0).map(i -> s[i]).toArray());
   }
 
+  /** What sums and products accumulate in, as in torch: int64 for bool and every integer type but uint64, float32 for halves. */
   private DType sumType() {
     return switch (dtype()) {
-      case BOOL, INT8, INT16 -> DType.INT32;
-      case UINT8, UINT16 -> DType.UINT32;
+      case BOOL, INT8, INT16, INT32, UINT8, UINT16, UINT32 -> DType.INT64;
       case FLOAT16, BFLOAT16 -> DType.FLOAT32;
       default -> dtype();
     };
   }
 
-  /** Product over axes (all if none), keeping them as size 1 if keepdim. */
+  /** Product over axes (all if none), keeping them as size 1 if keepdim; integers and bools give int64. */
   public Tensor prod(boolean keepdim, int... axes) { return cast(sumType()).reduce("prod", Ops.MUL, keepdim, axes); }
 
   /**
    * The elements at index along axis, elsewhere at the output's own position (torch.gather): out[i][j] =
    * this[i][index[i][j]] for axis 1. index has this tensor's rank and, on other axes, at most its sizes; negative
-   * indices count from the end, indices still out of range read 0. The gradient flows to this tensor.
+   * indices count from the end; one still out of range is an error (thrown by the next realize, see {@link #check}).
+   * The gradient flows to this tensor.
    */
   public Tensor gather(int axis, Tensor index) {
     int ax = axis("gather", axis);
@@ -687,6 +767,7 @@ public final class Tensor {
     if (!fits) throw new IllegalArgumentException("gather: index " + Arrays.toString(is) + " " + index.dtype() + " does not fit input "
         + Arrays.toString(s) + " along axis " + axis + " (same rank, an integer type, at most the input's size on other axes)");
     if (!index.device.equals(device)) throw new IllegalArgumentException("gather: index is on " + index.device + ", input on " + device);
+    checkRange("gather", index, -s[ax], s[ax], "axis " + ax + " of input " + Arrays.toString(s));
     var i = index.cast(DType.INT32);
     i = i.lt(0).where(i.add(s[ax]), i);
     var out = new Tensor(UOp.of(Ops.GATHER, dtype(), ax, uop, i.uop), device, requiresGrad);
@@ -706,7 +787,7 @@ public final class Tensor {
   public Tensor sum(int... axes) { return sum(false, axes); }
   /** Sum over one axis. */
   public Tensor sum(int axis, boolean keepdim) { return sum(keepdim, axis); }
-  /** Sum over axes, keeping them as size 1 if keepdim. */
+  /** Sum over axes, keeping them as size 1 if keepdim; integers and bools give int64 (as torch), halves their own type. */
   public Tensor sum(boolean keepdim, int... axes) {
     var r = cast(sumType()).reduce("sum", Ops.ADD, keepdim, axes);
     return dtype().isFloat() ? r.cast(dtype()) : r;
@@ -772,6 +853,8 @@ public final class Tensor {
   /** Index of the first maximum along an axis (int32). */
   public Tensor argmax(int axis) {
     int ax = axis("argmax", axis), n = Math.max(1, ndim() == 0 ? 1 : shape()[ax]);
+    if (ndim() > 0 && shape()[ax] == 0)
+      throw new IllegalArgumentException("argmax: dim " + ax + " of " + Arrays.toString(shape()) + " is empty: it has no maximum");
     var rev = arange(n).to(device).mul(-1).add(n); // n, n-1, …, 1: the first maximum gets the largest value
     var shapeR = new int[Math.max(1, ndim())];
     Arrays.fill(shapeR, 1);
@@ -811,6 +894,7 @@ public final class Tensor {
         throw new IllegalArgumentException("reshape: cannot reshape " + Arrays.toString(shape()) + " to " + Arrays.toString(newShape));
       s[infer] = (int) (n / known);
     }
+    checkDims("reshape", s);
     if (UOp.prod(s) != n)
       throw new IllegalArgumentException("reshape: cannot reshape " + Arrays.toString(shape()) + " (" + n + " elements) to "
           + Arrays.toString(newShape) + " (" + UOp.prod(s) + " elements)");
@@ -841,9 +925,10 @@ public final class Tensor {
     for (int i = 0; i < t.length; i++) {
       int cur = i >= off ? s[i - off] : 1;
       if (t[i] == -1) { if (i < off) throw new IllegalArgumentException("expand: -1 not allowed for a new dim in " + Arrays.toString(newShape)); t[i] = cur; }
-      if (cur != t[i] && cur != 1)
+      if (cur != t[i] && cur != 1 || t[i] < 0)
         throw new IllegalArgumentException("expand: cannot expand " + Arrays.toString(s) + " to " + Arrays.toString(newShape));
     }
+    checkDims("expand", t);
     var padded = new int[t.length];
     Arrays.fill(padded, 1);
     System.arraycopy(s, 0, padded, off, s.length);
@@ -854,11 +939,16 @@ public final class Tensor {
     var s = uop.shape();
     checkPairs("pad", beforeAfter, s);
     var grow = new int[s.length][];
+    var grown = new int[s.length];
     for (int i = 0; i < s.length; i++) {
-      if (s[i] + beforeAfter[i][0] + beforeAfter[i][1] < 0)
+      if ((long) s[i] + beforeAfter[i][0] + beforeAfter[i][1] < 0)
         throw new IllegalArgumentException("pad: padding " + Arrays.deepToString(beforeAfter) + " leaves a negative size for " + Arrays.toString(s));
       grow[i] = new int[]{Math.max(beforeAfter[i][0], 0), Math.max(beforeAfter[i][1], 0)};
+      long g = (long) s[i] + grow[i][0] + grow[i][1];
+      if (g > Integer.MAX_VALUE) throw new IllegalArgumentException("pad: padding " + Arrays.deepToString(beforeAfter) + " of " + Arrays.toString(s) + " makes a dimension of " + g);
+      grown[i] = (int) g;
     }
+    checkDims("pad", grown);
     var t = derive(uop.pad(grow));
     var s2 = t.uop.shape();
     var se = new int[s.length][];
@@ -979,11 +1069,15 @@ public final class Tensor {
       var views = base.op() == Ops.BUFFER || base.op() == Ops.CONST ? b.uop : b.uop.substitute(java.util.Map.of(base, UOp.of(Ops.CONTIGUOUS, base.dtype(), null, base)));
       b = b.derive(views).contiguous();
     }
-    try {
-      out = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3)).sum(-1);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("matmul: batch dims of " + Arrays.toString(shape()) + " and " + Arrays.toString(o.shape()) + " cannot be broadcast");
+    var ba = Arrays.copyOf(a.shape(), a.ndim() - 2); var bb = Arrays.copyOf(b.shape(), b.ndim() - 2);
+    for (int i = 1; i <= Math.min(ba.length, bb.length); i++) {
+      int x = ba[ba.length - i], y = bb[bb.length - i];
+      if (x != y && x != 1 && y != 1)
+        throw new IllegalArgumentException("matmul: batch dims " + Arrays.toString(ba) + " of " + Arrays.toString(shape()) + " and "
+            + Arrays.toString(bb) + " of " + Arrays.toString(o.shape()) + " cannot be broadcast");
     }
+    var products = a.unsqueeze(-2).mul(b.transpose(-1, -2).unsqueeze(-3));
+    out = products.sum(-1).cast(products.dtype()); // an integer matmul keeps its type, as in torch (sum alone gives int64)
     if (ndim() == 1) out = out.squeeze(-2);
     if (o.ndim() == 1) out = out.squeeze(-1);
     return out;
@@ -1141,12 +1235,15 @@ public final class Tensor {
     if (s.length != 2 || classIndices.ndim() != 1 || classIndices.shape()[0] != s[0] || classIndices.dtype().isFloat())
       throw new IllegalArgumentException("crossEntropy: logits " + Arrays.toString(s) + " and class indices " + Arrays.toString(classIndices.shape())
           + " (" + classIndices.dtype().lowerName() + ") do not fit: need (N, C) and int (N)");
+    checkRange("crossEntropy", classIndices, 0, s[1], "logits " + Arrays.toString(s));
     var onehot = arange(s[1]).to(device).reshape(1, s[1]).eq(classIndices.cast(DType.INT32).reshape(s[0], 1));
     return logSoftmax(1).mul(onehot.cast(dtype())).sum(1).mean().neg();
   }
 
   /** Mean binary cross-entropy of probabilities against targets (log clamped at -100 like torch). */
   public Tensor binaryCrossEntropy(Tensor target) {
+    check(lt(0).or(gt(1)).or(ne(this)), "binaryCrossEntropy: every probability must be in [0, 1] (a NaN is not), got one outside of "
+        + dtype().lowerName() + " " + Arrays.toString(shape()));
     var t = target.cast(dtype());
     double tiny = Math.exp(-101); // log is clamped at -100 like torch; clamping x first keeps the gradient finite
     var logX = maximum(tiny).log().maximum(-100);
@@ -1157,7 +1254,7 @@ public final class Tensor {
   /** In training mode, zeroes elements with probability p and scales the rest by 1/(1-p); else the identity. */
   public Tensor dropout(double p) {
     if (p < 0 || p > 1) throw new IllegalArgumentException("dropout: p must be in [0, 1], got " + p);
-    if (p == 0 || !training) return this;
+    if (p == 0 || !training()) return this;
     if (p == 1) return mul(0);
     return rand(shape()).lt(p).where(scalar(0), mul(1 / (1 - p)));
   }

@@ -147,4 +147,53 @@ class EdgeCaseTest {
     for (int i = 0; i < 3000; i++) { x = x.mul(1.0001).add(0.5); a = a * (float) 1.0001 + 0.5f; b = b * (float) 1.0001 + 0.5f; }
     assertArrayEquals(new float[]{a, b}, x.toFloatArray(), 1e-3f);
   }
+
+  private static void refused(String op, org.junit.jupiter.api.function.Executable call, String... mentions) {
+    var e = assertThrows(IllegalArgumentException.class, call);
+    assertTrue(e.getMessage().startsWith(op + ":"), "the error names " + op + ": " + e.getMessage());
+    for (var m : mentions) assertTrue(e.getMessage().contains(m), "the error mentions " + m + ": " + e.getMessage());
+  }
+
+  @Test void shapesAreCheckedAtTheDoor() {
+    refused("expand", () -> Tensor.ones(1, 3).expand(-5, 3), "[-5, 3]");
+    refused("rand", () -> Tensor.rand(65536, 65536), "4294967296");
+    refused("realize", () -> Tensor.zeros(1 << 20, 1 << 20).add(1).realize(), "1099511627776"); // a view may be that large, a buffer not
+    refused("ones", () -> Tensor.ones(1 << 16, 1 << 16, 1 << 16, 1 << 16), "18446744073709551616");
+    refused("realize", () -> Tensor.ones(1, 1).expand(1 << 20, 1 << 20).contiguous().realize(), "1099511627776");
+    refused("pad", () -> Tensor.ones(2, 2).pad(new int[][]{{0, Integer.MAX_VALUE}, {0, 0}}));
+    refused("arange", () -> Tensor.arange(0, 1e10, 1), "10000000000");
+    refused("arange", () -> Tensor.arange(0, Double.POSITIVE_INFINITY, 1), "finite");
+    refused("argmax", () -> Tensor.zeros(0, 3).argmax(0), "empty");
+    assertEquals(0, Tensor.zeros(1 << 20, 1 << 20, 0).numel(), "an empty tensor of huge dims is fine");
+    assertArrayEquals(new int[0], Tensor.zeros(0, 3).argmax(1).toIntArray(), "argmax of an empty tensor along a non-empty dim");
+  }
+
+  @Test void trainingModeIsPerThread() throws Exception {
+    var entered = new java.util.concurrent.CountDownLatch(1);
+    var done = new java.util.concurrent.CountDownLatch(1);
+    var trainer = new Thread(() -> {
+      try (var mode = Tensor.train()) {
+        entered.countDown();
+        done.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    trainer.start();
+    entered.await();
+    try {
+      assertFalse(Tensor.training(), "another thread's training mode is not this thread's");
+      assertEquals(1000.0, Tensor.ones(1000).dropout(0.5).sum().item(), "inference here: dropout is the identity");
+    } finally {
+      done.countDown();
+      trainer.join();
+    }
+  }
+
+  @Test void boolBytesOtherThanZeroAndOneMeanTrue() {
+    var t = Tensor.fromBytes(java.lang.foreign.MemorySegment.ofArray(new byte[]{0, 2, (byte) 255, 1}), DType.BOOL, 4);
+    assertArrayEquals(new int[]{1, 0, 0, 0}, t.not().cast(DType.INT32).toIntArray());
+    assertArrayEquals(new int[]{0, 1, 1, 1}, t.cast(DType.INT32).toIntArray());
+    assertEquals(3, t.cast(DType.INT32).sum().item());
+  }
 }

@@ -32,15 +32,17 @@ public final class Runner {
 
   /**
    * What a capture records: a kernel launch on buffers, a copy between devices, or the use of a copy kept from
-   * before (valid while its source has the version it had).
+   * before (valid while its source has the version it had), or a check of a computed flag.
    */
-  public sealed interface Step permits Launch, Transfer, Kept {}
+  public sealed interface Step permits Launch, Transfer, Kept, Verify {}
   /** A launch of a compiled kernel on buffers (one per parameter; the first is written). */
   public record Launch(Compiled kernel, List<Buffer> bufs) implements Step {}
   /** A copy of src's contents into dst. */
   public record Transfer(Buffer dst, Buffer src) implements Step {}
   /** A copy made before the capture and used by it: valid while source keeps this version. */
   public record Kept(Buffer copy, Buffer source, long version) implements Step {}
+  /** A check that a computed int32 flag is 0; else message is the error. */
+  public record Verify(Buffer flag, String message) implements Step {}
   private record Capture(List<Step> log, Set<UOp> realized) {}
   private static final ThreadLocal<Capture> CAPTURE = new ThreadLocal<>();
 
@@ -95,30 +97,67 @@ public final class Runner {
   /** Number of kernels compiled since start (each AST once per device). */
   public static long kernelsCompiled() { return COMPILED.get(); }
 
-  /** Realizes roots on their devices; returns the buffers assigns overwrote in place. */
-  public static synchronized List<Buffer> realize(List<UOp> roots, List<Device> devices) {
-    var plan = Schedule.create(roots, devices);
-    SCHEDULES.incrementAndGet();
-    // every kernel of the schedule not compiled before starts compiling now: codegen on all cores, then each device
-    // compiles its new kernels together; each kernel waits for its own program before it runs
-    var pending = new ArrayList<CompletableFuture<Compiled>>();
+  private static final Object LOCK = new Object();
+  private static long commits; // schedules run and committed (guarded by LOCK): a plan made before another commit is stale
+
+  /**
+   * Realizes roots on their devices; returns the buffers assigns overwrote in place. Scheduling, launching and
+   * committing hold one lock; waiting for new kernels to compile does not, so threads with new shapes compile side by
+   * side (one compile for a kernel two threads need) while others run. A plan waited for is run if nothing was
+   * committed meanwhile, else made again.
+   */
+  public static List<Buffer> realize(List<UOp> roots, List<Device> devices) {
+    for (int attempt = 0; ; attempt++) {
+      Schedule.Plan plan;
+      List<CompletableFuture<Compiled>> programs;
+      long seen;
+      synchronized (LOCK) {
+        plan = Schedule.create(roots, devices);
+        SCHEDULES.incrementAndGet();
+        programs = programsFor(plan);
+        if (attempt >= 2 || programs.stream().allMatch(CompletableFuture::isDone)) return run(plan, programs);
+        seen = commits;
+      }
+      try {
+        CompletableFuture.allOf(programs.toArray(CompletableFuture[]::new)).join();
+      } catch (CompletionException e) {
+        // a kernel that failed to compile: run() reports it
+      }
+      synchronized (LOCK) {
+        if (commits == seen) return run(plan, programs);
+      }
+    }
+  }
+
+  /**
+   * The program of each kernel of a plan, in order: every kernel not compiled before starts compiling now (codegen
+   * on all cores, then each device compiles its new kernels together).
+   */
+  private static List<CompletableFuture<Compiled>> programsFor(Schedule.Plan plan) {
+    var programs = new ArrayList<CompletableFuture<Compiled>>();
     var fresh = new java.util.LinkedHashMap<Device, List<Job>>();
     for (var item : plan.items()) {
       if (!(item instanceof Schedule.Kernel k)) continue;
       var mine = new CompletableFuture<Compiled>();
       var known = PROGRAMS.putIfAbsent(new Key(k.device(), k.ast()), mine);
       if (known == null) fresh.computeIfAbsent(k.device(), d -> new ArrayList<>()).add(new Job(k.name(), k.ast(), mine));
-      pending.add(known != null ? known : mine);
+      programs.add(known != null ? known : mine);
     }
     fresh.forEach(Runner::compileTogether);
+    return programs;
+  }
+
+  /** Runs a plan's steps (each kernel once its program is ready) and commits its results; holds LOCK. */
+  private static List<Buffer> run(Schedule.Plan plan, List<CompletableFuture<Compiled>> programs) {
     int next = 0;
     for (var item : plan.items()) {
       switch (item) {
         case Schedule.Copy c -> transfer(c.dst(), c.src());
-        case Schedule.Kernel k -> launch(join(pending.get(next++)), k.bufs());
+        case Schedule.Kernel k -> launch(join(programs.get(next++)), k.bufs());
       }
     }
     Schedule.commit(plan); // only now: a schedule that failed halfway leaves no half-made results behind
+    commits++;
     return plan.overwritten();
   }
 
@@ -158,16 +197,17 @@ public final class Runner {
         } catch (RuntimeException | Error together) { // each alone, so that each kernel gets its own result or error
           for (int i = 0; i < ready.size(); i++) {
             try {
-              ready.get(i).result().complete(new Compiled(readySpecs.get(i), dev.compile(readySpecs.get(i))));
+              var program = dev.compile(readySpecs.get(i));
               COMPILED.incrementAndGet();
+              ready.get(i).result().complete(new Compiled(readySpecs.get(i), program));
             } catch (RuntimeException | Error e) {
               ready.get(i).result().completeExceptionally(e);
             }
           }
           return null;
         }
+        COMPILED.addAndGet(ready.size()); // counted before anyone can see them done
         for (int i = 0; i < ready.size(); i++) ready.get(i).result().complete(new Compiled(readySpecs.get(i), programs.get(i)));
-        COMPILED.addAndGet(ready.size());
       } catch (RuntimeException | Error e) {
         for (var j : jobs) j.result().completeExceptionally(e); // no-op for those already complete
       }
@@ -207,6 +247,23 @@ public final class Runner {
     var c = CAPTURE.get();
     if (c != null) c.log().add(new Transfer(dst, src));
     if (Flags.debug() >= 1) System.out.printf("copy %8d bytes  %s -> %s%n", src.nbytes(), src.device().name(), dst.device().name());
+  }
+
+  /**
+   * Reads the int32 flag a schedule computed (nonzero where a check found a bad value, see {@code Tensor.check}) and
+   * throws IllegalArgumentException(message) unless it is 0; a capture records the check, so replays make it too.
+   */
+  public static void verify(Buffer flag, String message) {
+    var c = CAPTURE.get();
+    if (c != null) c.log().add(new Verify(flag, message));
+    if (flagged(flag)) throw new IllegalArgumentException(message);
+  }
+
+  /** Whether a check's int32 flag is set. */
+  public static boolean flagged(Buffer flag) {
+    try (var arena = Arena.ofConfined()) {
+      return flag.copyOut(arena.allocate(flag.nbytes())).get(java.lang.foreign.ValueLayout.JAVA_INT, 0) != 0;
+    }
   }
 
   /** Launches a compiled kernel on these buffers (one per parameter) once they pass the spec's bounds. */

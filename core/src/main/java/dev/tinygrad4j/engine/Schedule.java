@@ -97,24 +97,72 @@ public final class Schedule {
     return r;
   }
 
+  /** The elements of the buffer a node is stored in, checked before anything runs. */
+  private static long elements(UOp n) {
+    long count = UOp.prod(n.shape()); // fits in a long: every tensor's shape is checked for that
+    if (count > dev.tinygrad4j.Tensor.MAX_NUMEL)
+      throw new IllegalArgumentException("realize: a result of shape " + java.util.Arrays.toString(n.shape()) + " has " + count
+          + " elements, more than a tensor may hold (" + dev.tinygrad4j.Tensor.MAX_NUMEL + ")");
+    return count;
+  }
+
+  /** Float sums of more elements than this per output are split into partial sums (a matmul's K stays whole below it). */
+  static final int SUM_DIRECT = 1 << 14;
+  /** Reductions to at most this many values count as long past 1024 elements (floats) or 2^15 (others). */
+  static final int FEW_OUTPUTS = 64;
+  /** Elements each partial result covers. */
+  static final int SUMMED = 64;
+
   /**
-   * A long reduction to a few values runs as two kernels: partial results over strided slices (many outputs, so the
-   * work splits across threads and vector lanes), then the reduction of those.
+   * A long reduction runs as a tree of kernels: partial results, each over SUMMED elements strided across the
+   * reduced range (the partials are the outputs, side by side, so the work splits across threads and vector lanes),
+   * then the reduction of those, split again while longer than 256. A float32 sum in one loop loses everything past
+   * 2^24 and drifts as sqrt(n); the tree keeps every sum short. It applies to float sums of more than SUM_DIRECT
+   * elements per output, or of more than 1024 to at most FEW_OUTPUTS values, and to other reductions of at least 2^15
+   * elements to at most FEW_OUTPUTS values (for the threads). The reduced axes are first moved last and merged into
+   * one; a sum's range is padded with zeros to a multiple of SUMMED (other reductions split only when it divides).
    */
-  private static UOp splitReduce(UOp n) {
+  private static UOp splitReduce(UOp n) { return splitReduce(n, false); }
+
+  private static UOp splitReduce(UOp n, boolean partials) {
     var arg = (UOp.ReduceArg) n.arg();
     var in = n.src(0).shape();
-    if (arg.axes().size() != 1 || UOp.prod(n.shape()) > 64) return n;
-    int ax = arg.axes().getFirst(), size = in[ax];
-    int k = 0;
-    for (int c : new int[]{256, 128, 64, 32, 16}) if (size % c == 0 && size / c >= 256) { k = c; break; }
-    if (size < 1 << 15 || k == 0) return n;
-    var split = new int[in.length + 1];
-    for (int i = 0, j = 0; i < in.length; i++) {
-      if (i == ax) { split[j++] = size / k; split[j++] = k; } else split[j++] = in[i];
+    long r = 1;
+    for (int a : arg.axes()) r *= in[a];
+    boolean few = UOp.prod(n.shape()) <= FEW_OUTPUTS, sum = arg.op() == Ops.ADD, floatSum = sum && n.dtype().isFloat();
+    if (r > Integer.MAX_VALUE) { // more than one range can count: one reduced axis at a time, the last first
+      var axes = arg.axes();
+      var x = n.src(0);
+      for (int i = axes.size() - 1; i >= 0; i--) x = splitReduce(x.reduce(arg.op(), axes.get(i)), partials);
+      return x;
     }
-    var partial = n.src(0).reshape(split).reduce(arg.op(), ax);
-    return UOp.of(Ops.CONTIGUOUS, n.dtype(), null, partial).reduce(arg.op(), ax + 1).reshape(n.shape());
+    long limit = floatSum ? (partials ? 256 : few ? 1024 : SUM_DIRECT) : few ? (1 << 15) - 1 : Long.MAX_VALUE;
+    if (r <= limit || !sum && r % SUMMED != 0) return n;
+    // the reduced axes last, merged into one: [kept..., r]
+    var kept = new ArrayList<Integer>();
+    for (int i = 0; i < in.length; i++) if (!arg.axes().contains(i)) kept.add(i);
+    int last = kept.size();
+    var perm = new int[in.length];
+    var merged = new int[last + 1];
+    for (int i = 0; i < last; i++) { perm[i] = kept.get(i); merged[i] = in[kept.get(i)]; }
+    for (int i = 0; i < arg.axes().size(); i++) perm[last + i] = arg.axes().get(i);
+    merged[last] = (int) r;
+    var x = n.src(0).permute(perm).reshape(merged);
+    int groups = (int) ((r + SUMMED - 1) / SUMMED);
+    if ((long) groups * SUMMED != r) {
+      var pad = new int[merged.length][2];
+      pad[last][1] = groups * SUMMED - (int) r;
+      x = x.pad(pad);
+    }
+    // partials [kept..., 1, groups]: each the reduction of SUMMED elements groups apart
+    var split = java.util.Arrays.copyOf(merged, merged.length + 1);
+    split[last] = SUMMED;
+    split[last + 1] = groups;
+    var partial = UOp.of(Ops.CONTIGUOUS, n.dtype(), null, x.reshape(split).reduce(arg.op(), last));
+    var flat = merged.clone();
+    flat[last] = groups;
+    var rest = splitReduce(partial.reshape(flat).reduce(arg.op(), last), true); // [kept..., 1]
+    return rest.reshape(n.shape()); // kept dims in place, the reduced ones of size 1
   }
 
   /** The schedule that realizes roots (each on its device); once it has run, {@link #commit} records the results. */
@@ -146,7 +194,7 @@ public final class Schedule {
       if (UOp.prod(n.shape()) == 0) {
         // nothing to compute
       } else if (n.op() == Ops.COPY) {
-        out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
+        out = new Buffer(dev, n.dtype(), elements(n));
         items.add(new Copy(out, views.getOrDefault(n.src(0), n.src(0)).buffer()));
       } else {
         var value = replace(n.op() == Ops.CONTIGUOUS ? n.src(0) : n.op() == Ops.ASSIGN ? n.src(1) : n, views, new IdentityHashMap<>());
@@ -159,7 +207,7 @@ public final class Schedule {
           else overwritten.add(out);
         }
         if (out == null) {
-          out = new Buffer(dev, n.dtype(), UOp.prod(n.shape()));
+          out = new Buffer(dev, n.dtype(), elements(n));
           ast = Lowerer.lower(value, out, bufs);
         }
         for (var b : bufs) if (b.device() != dev) throw new IllegalArgumentException(

@@ -17,6 +17,7 @@ public final class Embedding implements Layer {
       throw new IllegalArgumentException("Embedding: indices must be integers, got " + idx.dtype().lowerName() + " " + Arrays.toString(idx.shape()));
     int num = weight.shape()[0];
     var s = idx.shape();
+    Tensor.checkRange("Embedding", idx, 0, num, "a table of " + num + " rows");
     var flat = idx.cast(DType.INT32).reshape(-1, 1);
     // one-hot rows select the table's rows; the product is a matmul, so its gradient is a scatter-add
     var onehot = flat.eq(Tensor.arange(num).reshape(1, num)).cast(weight.dtype());

@@ -171,14 +171,10 @@ public final class Npy {
     var data = in.asSlice(start, need);
     var byteOrder = order == '>' ? ByteOrder.BIG_ENDIAN : order == '=' ? ByteOrder.nativeOrder() : ByteOrder.LITTLE_ENDIAN;
     try (var arena = Arena.ofConfined()) {
-      if (dt == DType.BOOL || dt.itemsize() > 1 && byteOrder != ByteOrder.LITTLE_ENDIAN) {
+      if (dt.itemsize() > 1 && byteOrder != ByteOrder.LITTLE_ENDIAN) { // (bool bytes other than 0/1: fromBytes makes them 1)
         var copy = arena.allocate(need);
-        if (dt == DType.BOOL) {
-          for (long i = 0; i < need; i++) copy.set(ValueLayout.JAVA_BYTE, i, (byte) (data.get(ValueLayout.JAVA_BYTE, i) == 0 ? 0 : 1));
-        } else {
-          var layout = dt.itemsize() == 2 ? ValueLayout.JAVA_SHORT_UNALIGNED : dt.itemsize() == 4 ? ValueLayout.JAVA_INT_UNALIGNED : ValueLayout.JAVA_LONG_UNALIGNED;
-          MemorySegment.copy(data, layout.withOrder(byteOrder), 0, copy, layout.withOrder(ByteOrder.LITTLE_ENDIAN), 0, numel);
-        }
+        var layout = dt.itemsize() == 2 ? ValueLayout.JAVA_SHORT_UNALIGNED : dt.itemsize() == 4 ? ValueLayout.JAVA_INT_UNALIGNED : ValueLayout.JAVA_LONG_UNALIGNED;
+        MemorySegment.copy(data, layout.withOrder(byteOrder), 0, copy, layout.withOrder(ByteOrder.LITTLE_ENDIAN), 0, numel);
         data = copy;
       }
       if (!fortran || shape.length < 2) return Tensor.fromBytes(data, dt, shape);

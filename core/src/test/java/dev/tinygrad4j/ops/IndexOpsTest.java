@@ -3,6 +3,7 @@ package dev.tinygrad4j.ops;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Tensor;
@@ -21,21 +22,26 @@ class IndexOpsTest {
     return v;
   }
 
-  @Test void gatherReadsAlongAnAxisWithNegativeAndOutOfRangeIndices() {
+  @Test void gatherReadsAlongAnAxisWithNegativeIndicesAndRejectsOutOfRange() {
     int a = 3, b = 5, c = 4;
     var x = randoms(a * b * c, 1);
     int[] idx = new int[a * 2 * c];
     var r = new Random(2);
-    for (int i = 0; i < idx.length; i++) idx[i] = r.nextInt(b + 4) - b - 1; // -b-1 .. 2: some wrap, some fall out
+    for (int i = 0; i < idx.length; i++) idx[i] = r.nextInt(2 * b) - b; // -b .. b-1: negative ones count from the end
     var t = Tensor.of(x).reshape(a, b, c);
     var out = t.gather(1, Tensor.of(idx).reshape(a, 2, c)).toFloatArray();
     for (int i = 0; i < a; i++)
       for (int j = 0; j < 2; j++)
         for (int k = 0; k < c; k++) {
           int v = idx[(i * 2 + j) * c + k], w = v < 0 ? v + b : v;
-          float want = w >= 0 && w < b ? x[(i * b + w) * c + k] : 0f;
-          assertEquals(want, out[(i * 2 + j) * c + k], 0f, "at " + i + "," + j + "," + k + " index " + v);
+          assertEquals(x[(i * b + w) * c + k], out[(i * 2 + j) * c + k], 0f, "at " + i + "," + j + "," + k + " index " + v);
         }
+    for (int bad : new int[]{b, -b - 1}) {
+      var wrong = idx.clone();
+      wrong[7] = bad;
+      var e = assertThrows(IllegalArgumentException.class, () -> t.gather(1, Tensor.of(wrong).reshape(a, 2, c)).toFloatArray(), "index " + bad);
+      assertTrue(e.getMessage().contains("out of range [-5, 5) for axis 1 of input [3, 5, 4]"), e.getMessage());
+    }
   }
 
   @Test void gatherFusesWithItsIndicesAndPassesGradientsBack() {

@@ -470,6 +470,7 @@ class OpReferenceTest {
                 for (int i = 0; i < f.length; i++) r[i] = f[i];
             }
             case BOOL -> r = Arrays.stream(t.cast(DType.INT32).toIntArray()).asDoubleStream().toArray();
+            case INT64, UINT64, UINT32 -> r = Arrays.stream(t.toLongArray()).asDoubleStream().toArray();
             default -> r = Arrays.stream(t.toIntArray()).asDoubleStream().toArray();
         }
         return r;

@@ -4,6 +4,7 @@ import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Tensor;
 import dev.tinygrad4j.onnx.OnnxModel.Node;
 
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,6 +56,22 @@ final class OnnxOps {
   static int axis(long a, int rank) {
     if (a < -Math.max(rank, 1) || a >= Math.max(rank, 1)) throw new IllegalArgumentException("axis " + a + " out of range for rank " + rank);
     return (int) (a < 0 ? a + rank : a);
+  }
+
+  /** Range's element count, at most what a tensor holds. */
+  private static int rangeCount(BigInteger count, Object start, Object limit, Object delta) {
+    if (count.compareTo(BigInteger.valueOf(Tensor.MAX_NUMEL)) > 0)
+      throw new OnnxException("start " + start + ", limit " + limit + " and delta " + delta + " give " + count
+          + " elements, more than a tensor may hold (" + Tensor.MAX_NUMEL + ")");
+    return count.intValueExact();
+  }
+
+  /** Checks that a shape an op makes holds at most what a tensor may (a later realize would fail far from the node). */
+  private static void elements(int[] shape) {
+    var n = BigInteger.ONE;
+    for (int d : shape) n = n.multiply(BigInteger.valueOf(d));
+    if (n.compareTo(BigInteger.valueOf(Tensor.MAX_NUMEL)) > 0)
+      throw new OnnxException("shape " + Arrays.toString(shape) + " has " + n + " elements, more than a tensor may hold (" + Tensor.MAX_NUMEL + ")");
   }
 
   private static int[] ints(long[] v) { return Arrays.stream(v).mapToInt(Math::toIntExact).toArray(); }
@@ -242,6 +259,7 @@ final class OnnxOps {
     });
     op("ConstantOfShape", c -> {
       var shape = ints(c.values(0));
+      elements(shape);
       var v = c.attr("value");
       if (v == null) return List.of(Tensor.zeros(shape));
       var one = c.runner().tensor(v.t());
@@ -249,16 +267,22 @@ final class OnnxOps {
     });
     op("Range", c -> {
       var dt = c.x().dtype();
-      if (dt.isFloat()) {
+      if (dt.isFloat()) { // output i is start + i * delta, computed in float64 as the count is
         double start = c.in(0).item(), limit = c.in(1).item(), delta = c.in(2).item();
-        int n = (int) Math.max(0, Math.ceil((limit - start) / delta));
-        var v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = start + i * delta;
-        return List.of(Tensor.of(v).cast(dt));
+        if (!Double.isFinite(start) || !Double.isFinite(limit) || !Double.isFinite(delta) || delta == 0)
+          throw new OnnxException("start " + start + ", limit " + limit + " and delta " + delta + " must be finite and delta nonzero");
+        int n = rangeCount(BigInteger.valueOf((long) Math.max(0, Math.ceil((limit - start) / delta))), start, limit, delta);
+        return List.of(Tensor.arange(n).cast(DType.FLOAT64).mul(delta).add(start).cast(dt));
       }
       long start = c.values(0)[0], limit = c.values(1)[0], delta = c.values(2)[0];
-      int n = (int) Math.max(0, Math.ceilDiv(limit - start, delta));
-      return List.of(c.host(IntStream.range(0, n).mapToLong(i -> start + i * delta).toArray(), dt, n));
+      if (delta == 0) throw new OnnxException("delta must not be 0 (start " + start + ", limit " + limit + ")");
+      var span = BigInteger.valueOf(limit).subtract(BigInteger.valueOf(start)); // exact: limit - start may pass 2^63
+      var d = BigInteger.valueOf(delta);
+      var q = span.divide(d);
+      if (q.multiply(d).compareTo(span) != 0 && span.signum() == d.signum()) q = q.add(BigInteger.ONE); // ceil when positive
+      int n = rangeCount(q.max(BigInteger.ZERO), start, limit, delta);
+      if (n <= 1 << 16) return List.of(c.host(IntStream.range(0, n).mapToLong(i -> start + i * delta).toArray(), dt, n));
+      return List.of(Tensor.arange(n).cast(DType.INT64).mul(delta).add(start).cast(dt));
     });
     op("Reshape", c -> {
       var x = c.x();

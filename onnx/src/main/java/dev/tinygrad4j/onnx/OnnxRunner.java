@@ -87,7 +87,8 @@ public final class OnnxRunner {
       }
       List<Tensor> outs;
       try {
-        outs = OnnxOps.OPS.get(node.opType()).apply(new OnnxOps.Ctx(node, ins, opset, this));
+        var ctx = new OnnxOps.Ctx(node, ins, opset, this);
+        outs = Tensor.checkLabel(node.describe(), () -> OnnxOps.OPS.get(node.opType()).apply(ctx)); // data checks name the node
       } catch (OnnxException e) {
         throw e.getMessage().startsWith(node.describe()) ? e : new OnnxException(node.describe() + ": " + e.getMessage(), e);
       } catch (RuntimeException e) { // a shape that does not fit, a required input left out (null), a bad attribute

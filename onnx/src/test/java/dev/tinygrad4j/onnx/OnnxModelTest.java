@@ -517,6 +517,48 @@ class OnnxModelTest {
     assertFails(() -> runner3.run(Map.of("X", Tensor.of(new float[]{1, 2}))), "graph output 'Z'", "no node");
   }
 
+  @Test void dataErrorsNameTheNode() {
+    // Gather with an index only known at run time: the realize that computes it throws, naming the node
+    var gather = new ProtoWriter()
+        .message(1, node("pick", "Gather", List.of("X", "I"), List.of("Y")))
+        .string(2, "gather")
+        .message(5, rawFloats("X", new long[]{3}, 10, 20, 30))
+        .message(11, valueInfo("I", INT64, 2L))
+        .message(12, valueInfo("Y", FLOAT, 2L));
+    var runner = new OnnxRunner(parse(model(gather, 13)));
+    var index = Tensor.of(new int[]{2, -3}).cast(DType.INT64);
+    assertArrayEquals(new float[]{30, 10}, runner.run(Map.of("I", index)).get("Y").toFloatArray());
+    var e = assertThrows(IllegalArgumentException.class, () -> runner.run(Map.of("I", Tensor.of(new int[]{0, 3}).cast(DType.INT64))).get("Y").toFloatArray());
+    assertTrue(e.getMessage().startsWith("Gather node 'pick': gather: an index") && e.getMessage().contains("[-3, 3)"), e.getMessage());
+    // Range and ConstantOfShape: sizes past what a tensor holds, a zero delta and a span past 2^63 are errors, not empty or huge
+    long[][] ranges = {{-(1L << 62), 1L << 62, 1}, {0, 10, 0}, {Long.MIN_VALUE, Long.MAX_VALUE, 3}};
+    for (var r : ranges) {
+      var range = new ProtoWriter()
+          .message(1, node("rng", "Range", List.of("S", "L", "D"), List.of("Y")))
+          .string(2, "range")
+          .message(5, tensor("S", INT64).packedVarints(7, r[0]))
+          .message(5, tensor("L", INT64).packedVarints(7, r[1]))
+          .message(5, tensor("D", INT64).packedVarints(7, r[2]))
+          .message(12, valueInfo("Y", INT64, "n"));
+      var rr = new OnnxRunner(parse(model(range, 13)));
+      assertFails(() -> rr.run(Map.of()), "Range node 'rng'", r[2] == 0 ? "delta must not be 0" : "more than a tensor may hold");
+    }
+    var ok = new ProtoWriter()
+        .message(1, node("rng", "Range", List.of("S", "L", "D"), List.of("Y")))
+        .string(2, "range")
+        .message(5, tensor("S", INT64).packedVarints(7, 10))
+        .message(5, tensor("L", INT64).packedVarints(7, -2))
+        .message(5, tensor("D", INT64).packedVarints(7, -4))
+        .message(12, valueInfo("Y", INT64, "n"));
+    assertArrayEquals(new long[]{10, 6, 2}, new OnnxRunner(parse(model(ok, 13))).run(Map.of()).get("Y").toLongArray());
+    var big = new ProtoWriter()
+        .message(1, node("fill", "ConstantOfShape", List.of("S"), List.of("Y")))
+        .string(2, "fill")
+        .message(5, tensor("S", INT64, 2).packedVarints(7, 1 << 20, 1 << 20))
+        .message(12, valueInfo("Y", FLOAT, "a", "b"));
+    assertFails(() -> new OnnxRunner(parse(model(big, 13))).run(Map.of()), "ConstantOfShape node 'fill'", "more than a tensor may hold");
+  }
+
   @Test void runTimeInputsAreCheckedByNameTypeAndDims() {
     var runner = new OnnxRunner(parse(smallModel()));
     assertFails(() -> runner.run(Map.of()), "input 'X' is missing", "[X]");

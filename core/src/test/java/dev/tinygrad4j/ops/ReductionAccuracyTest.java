@@ -1,0 +1,72 @@
+package dev.tinygrad4j.ops;
+
+import dev.tinygrad4j.Tensor;
+import dev.tinygrad4j.runtime.Devices;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Long sums stay accurate against float64 whatever their shape (a float32 sum in one loop stops growing at 2^24
+ * and drifts as the square root of its length), on every device.
+ */
+class ReductionAccuracyTest {
+  /** The reference interpreter gets a quarter of the sizes (it runs every op one by one). */
+  private static final boolean SLOW = Devices.defaultName().equals("INTERP");
+
+  private static void assertRelative(double want, double got, double rtol, String what) {
+    assertTrue(Math.abs(got - want) <= rtol * Math.abs(want), what + ": " + got + " against float64's " + want + " (relative error "
+        + Math.abs(got - want) / Math.abs(want) + ")");
+  }
+
+  @Test void sumsPast2To24() {
+    int rows = SLOW ? 4096 : 8192;
+    assertEquals((double) rows * 8192, Tensor.ones(rows, 8192).sum().item(), "every one counts");
+    assertEquals((double) rows * 8192, Tensor.ones(rows * 8192).sum().item());
+    assertEquals(0.5, Tensor.full(0.5, rows, 8192).mean().item());
+  }
+
+  @Test void randomSumsAgainstFloat64() {
+    Tensor.manualSeed(11);
+    int rows = SLOW ? 1024 : 4096;
+    var x = Tensor.rand(rows, 4096).realize();
+    var v = x.toFloatArray();
+    double want = 0;
+    for (float f : v) want += f;
+    assertRelative(want, x.sum().item(), 1e-6, "sum of " + v.length);
+    assertRelative(want / v.length, x.mean().item(), 1e-6, "mean of " + v.length);
+    assertRelative(want, x.sum(1).sum().item(), 1e-6, "sum of row sums");
+    assertRelative(want, x.permute(1, 0).sum().item(), 1e-6, "sum over a transposed view");
+  }
+
+  @Test void longRowsWithManyOutputs() {
+    Tensor.manualSeed(12);
+    int n = SLOW ? 20000 : 100003; // prime: the partial sums pad the range
+    var x = Tensor.rand(100, n).realize();
+    var v = x.toFloatArray();
+    var got = x.sum(1).toFloatArray();
+    for (int i = 0; i < 100; i++) {
+      double want = 0;
+      for (int j = 0; j < n; j++) want += v[i * n + j];
+      assertRelative(want, got[i], 1e-6, "row " + i);
+    }
+  }
+
+  @Test void severalAxesAtOnce() {
+    Tensor.manualSeed(13);
+    var x = Tensor.rand(8, 64, 4096).realize();
+    var v = x.toFloatArray();
+    var got = x.sum(new int[]{0, 2}).toFloatArray();
+    for (int j = 0; j < 64; j++) {
+      double want = 0;
+      for (int i = 0; i < 8; i++) for (int k = 0; k < 4096; k++) want += v[(i * 64 + j) * 4096 + k];
+      assertRelative(want, got[j], 1e-6, "sum over dims 0 and 2 at " + j);
+    }
+    var max = x.max(new int[]{0, 2}).toFloatArray();
+    for (int j = 0; j < 64; j++) {
+      float want = Float.NEGATIVE_INFINITY;
+      for (int i = 0; i < 8; i++) for (int k = 0; k < 4096; k++) want = Math.max(want, v[(i * 64 + j) * 4096 + k]);
+      assertEquals(want, max[j], "max over dims 0 and 2 at " + j);
+    }
+  }
+}
