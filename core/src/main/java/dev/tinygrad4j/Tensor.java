@@ -581,10 +581,24 @@ public final class Tensor {
   public Tensor xor(Tensor o) { return intBinary("xor", Ops.XOR, o); }
   /** Logical not of a bool tensor (any other is compared with 0). */
   public Tensor not() { return (dtype() == DType.BOOL ? this : ne0()).neg(); }
-  /** this shifted left by o bits (ints). */
-  public Tensor shl(Tensor o) { return intBinary("shl", Ops.SHL, o); }
-  /** this shifted right by o bits (ints; arithmetic for signed, logical for unsigned types). */
-  public Tensor shr(Tensor o) { return intBinary("shr", Ops.SHR, o); }
+  /** this shifted left by o bits (ints); by an amount outside [0, bits) the result is 0. */
+  public Tensor shl(Tensor o) { return shift("shl", Ops.SHL, o); }
+  /**
+   * this shifted right by o bits (ints; arithmetic for signed, logical for unsigned types); by an amount outside
+   * [0, bits) every bit is the sign (0 or -1; 0 for unsigned types).
+   */
+  public Tensor shr(Tensor o) { return shift("shr", Ops.SHR, o); }
+
+  private Tensor shift(String name, Ops op, Tensor o) { // no device shifts by an amount C leaves undefined
+    var ab = broadcast(name, this, o);
+    if (ab[0].dtype().isFloat() || ab[0].dtype() == DType.BOOL)
+      throw new IllegalArgumentException(name + ": needs integer tensors, got " + dtype() + " and " + o.dtype());
+    int bits = ab[0].dtype().bits();
+    var outside = ab[1].lt(0).or(ab[1].gt(bits - 1));
+    var shifted = ab[0].intBinary(name, op, outside.where(ab[1].scalar(0), ab[1]));
+    var fill = op == Ops.SHL || ab[0].dtype().isUnsigned() ? ab[0].scalar(0) : ab[0].intBinary(name, Ops.SHR, ab[0].scalar(bits - 1));
+    return outside.where(fill, shifted);
+  }
   /** Integer division rounding toward zero, as C and Java do (ints; by zero gives 0). */
   public Tensor idiv(Tensor o) { return divisive("idiv", Ops.IDIV, o); }
   /** Remainder with the sign of the dividend, as C and Java do (ints; by zero gives 0). */

@@ -97,6 +97,18 @@ class IntegerEdgeFuzzTest {
     binary(dt, "xor", Tensor::xor, (x, y) -> x ^ y);
     binary(dt, "<", Tensor::lt, (x, y) -> x < y ? 1 : 0);
     binary(dt, "==", Tensor::eq, (x, y) -> x == y ? 1 : 0);
+    int bits = i32 ? 32 : 64;
+    var amounts = new long[]{-1, 0, 1, bits / 2, bits - 1, bits, bits + 1, 1000, Long.MIN_VALUE};
+    for (long amount : amounts) { // outside [0, bits): left gives 0, right the sign (C leaves both undefined)
+      long k = wrap(dt, amount);
+      boolean inside = k >= 0 && k < bits;
+      unary(dt, "shl " + k, t -> t.shl(tensor(dt, new long[]{k})), x -> inside ? wrap(dt, x << k) : 0);
+      unary(dt, "shr " + k, t -> t.shr(tensor(dt, new long[]{k})), x -> inside ? x >> k : x < 0 ? -1 : 0);
+    }
+    var u = Tensor.of(new int[]{-1, 8}).cast(DType.UINT32); // 0xFFFFFFFF, 8: logical shifts, none sign-filled
+    assertArrayEquals(new long[]{0x7FFFFFFFL, 4}, values(u.shr(Tensor.of(new int[]{1}).cast(DType.UINT32))));
+    assertArrayEquals(new long[]{0, 0}, values(u.shr(Tensor.of(new int[]{40}).cast(DType.UINT32))));
+    assertArrayEquals(new long[]{0xFFFFFFFEL, 16}, values(u.shl(Tensor.of(new int[]{1}).cast(DType.UINT32))));
     unary(dt, "neg", Tensor::neg, x -> wrap(dt, -x));
     unary(dt, "abs", Tensor::abs, x -> wrap(dt, Math.abs(x)));
     unary(dt, "cast int8", t -> t.cast(DType.INT8), x -> (byte) x);
