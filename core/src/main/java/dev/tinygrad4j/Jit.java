@@ -63,7 +63,7 @@ public final class Jit {
       if (!seen.add(view(in[i]).buffer())) throw new IllegalArgumentException("Jit: input " + i + " is the buffer of another input; pass each tensor once");
     }
     if (Flags.getInt("JIT", 1) == 0) return realized(fn.apply(in)); // JIT=0: always run the function itself
-    if (replay != null && replay.current()) return replay.run(in);
+    if (replay != null && replay.current()) return Runner.exclusive(() -> replay.run(in)); // no schedule runs in between
     if (calls++ == 0) return realized(fn.apply(in));
     var log = new ArrayList<Runner.Step>();
     long firstNew = Buffer.nextId();

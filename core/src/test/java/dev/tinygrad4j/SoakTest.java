@@ -50,6 +50,32 @@ class SoakTest {
     }
   }
 
+  @Test void everNewShapesDoNotFillTheMappings(@TempDir Path cache) throws Exception {
+    var xdg = Flags.get("XDG_CACHE_HOME"); var kept = Flags.get("KERNELS_KEPT");
+    Flags.set("XDG_CACHE_HOME", cache); // new libraries, never loaded before
+    Flags.set("KERNELS_KEPT", 8);
+    try {
+      var x = Tensor.rand(4, 600).realize();
+      for (int n = 500; n < 600; n++) { // 100 new sizes: 100 compiler runs, each a library loaded from this folder
+        var part = x.shrink(new int[][]{{0, 4}, {0, n}});
+        assertTrue(Double.isFinite(part.mul(3).add(1).sum(1).softmax(0).sum().item()));
+      }
+      long mapped = librariesMappedFrom(cache);
+      for (int i = 0; i < 20 && mapped > 24; i++) { level(); mapped = librariesMappedFrom(cache); } // (the cleaner unloads them a little later)
+      assertTrue(mapped <= 24, mapped + " of the libraries of 100 new sizes are still mapped: those of kernels no longer kept must be unloaded");
+    } finally {
+      Flags.set("XDG_CACHE_HOME", xdg);
+      Flags.set("KERNELS_KEPT", kept);
+    }
+  }
+
+  /** How many libraries from folder (or below it) the process has mapped. */
+  private static long librariesMappedFrom(Path folder) throws IOException {
+    var root = folder.toRealPath().toString();
+    return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(root) && l.contains(".so"))
+        .map(l -> l.substring(l.indexOf(root))).distinct().count();
+  }
+
   private static void soak() throws Exception {
     Tensor.manualSeed(5);
     var w = Tensor.randn(64, 64).mul(0.1).contiguous().realize().requiresGrad(true);

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,7 +78,19 @@ public final class Runner {
   }
 
   private record Key(Device device, UOp ast) {}
-  private static final Map<Key, CompletableFuture<Compiled>> PROGRAMS = new ConcurrentHashMap<>();
+  /**
+   * Compiled kernels by device and AST, the KERNELS_KEPT (default 4096) most recently used: one dropped here and
+   * held nowhere else (a JIT replay holds its own) is collected, and with it its device code (the CPU device unloads a
+   * library once none of its kernels is reachable), so ever-new shapes do not fill memory and the process' mappings.
+   */
+  private static final Map<Key, CompletableFuture<Compiled>> PROGRAMS = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        @Override protected boolean removeEldestEntry(Map.Entry<Key, CompletableFuture<Compiled>> e) {
+          int keep = Flags.getInt("KERNELS_KEPT", 4096); // (may have been lowered: trims to it, eldest first)
+          for (var it = entrySet().iterator(); size() > keep; ) { it.next(); it.remove(); }
+          return false;
+        }
+      });
   private static final ExecutorService COMPILERS = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), r -> {
     var t = new Thread(r, "tinygrad4j-compile");
     t.setDaemon(true);
@@ -127,6 +138,11 @@ public final class Runner {
         if (commits == seen) return run(plan, programs);
       }
     }
+  }
+
+  /** Runs body holding the lock schedules run under (a JIT replay launches its steps so, as a schedule does). */
+  public static <T> T exclusive(java.util.function.Supplier<T> body) {
+    synchronized (LOCK) { return body.get(); }
   }
 
   /**
@@ -228,7 +244,7 @@ public final class Runner {
     try {
       return f.join();
     } catch (CompletionException e) {
-      PROGRAMS.values().remove(f); // a failed compile is not remembered: the next call tries again and gets the error again
+      synchronized (PROGRAMS) { PROGRAMS.values().remove(f); } // a failed compile is not remembered: the next call tries again and gets the error again
       if (e.getCause() instanceof RuntimeException r) throw r;
       if (e.getCause() instanceof Error err) throw err;
       throw e;

@@ -346,7 +346,7 @@ public final class CpuDevice implements Device {
       return null;
     }
     try {
-      var fn = SymbolLookup.libraryLookup(lib, Arena.global()).find(symbol(u.key()));
+      var fn = SymbolLookup.libraryLookup(lib, Arena.ofAuto()).find(symbol(u.key())); // unloaded once no kernel of it is reachable
       if (fn.isEmpty()) System.err.println("CPU: kernel cache file " + lib + " lacks kernel " + u.name() + "; compiling it again");
       return fn.orElse(null);
     } catch (IllegalArgumentException e) {
@@ -412,7 +412,7 @@ public final class CpuDevice implements Device {
       Files.move(sum, dir.resolve(name + ".so.sha256"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       // loaded under its temporary name, which no earlier load used: the loader would hand back a library it
       // already has for a name it has seen, even when the file behind that name was replaced
-      var loaded = SymbolLookup.libraryLookup(tmp, Arena.global());
+      var loaded = SymbolLookup.libraryLookup(tmp, Arena.ofAuto()); // unloaded once none of its kernels is reachable
       Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       VERIFIED.remove(lib.toRealPath());
       if (units.size() > 1) for (var u : units) {
