@@ -110,17 +110,19 @@ public final class Schedule {
   static final int SUM_DIRECT = 1 << 14;
   /** Reductions to at most this many values count as long past 1024 elements (floats) or 2^15 (others). */
   static final int FEW_OUTPUTS = 64;
-  /** Elements each partial result covers. */
-  static final int SUMMED = 64;
+  /** Elements each partial result covers where the outputs are few (strided), and where they are many (a run). */
+  static final int SUMMED = 64, RUN = 4096;
 
   /**
-   * A long reduction runs as a tree of kernels: partial results, each over SUMMED elements strided across the
-   * reduced range (the partials are the outputs, side by side, so the work splits across threads and vector lanes),
-   * then the reduction of those, split again while longer than 256. A float32 sum in one loop loses everything past
-   * 2^24 and drifts as sqrt(n); the tree keeps every sum short. It applies to float sums of more than SUM_DIRECT
-   * elements per output, or of more than 1024 to at most FEW_OUTPUTS values, and to other reductions of at least 2^15
-   * elements to at most FEW_OUTPUTS values (for the threads). The reduced axes are first moved last and merged into
-   * one; a sum's range is padded with zeros to a multiple of SUMMED (other reductions split only when it divides).
+   * A long reduction runs as a tree of kernels: partial results, then the reduction of those, split again while
+   * longer than 256. A float32 sum in one loop loses everything past 2^24 and drifts as sqrt(n); the tree keeps every
+   * sum short. It applies to float sums of more than SUM_DIRECT elements per output, or of more than 1024 to at most
+   * FEW_OUTPUTS values, and to other reductions of at least 2^15 elements to at most FEW_OUTPUTS values (for the
+   * threads). To few values, each partial covers SUMMED elements strided across the reduced range (the partials are
+   * the outputs, side by side, so the work splits across threads and vector lanes). To many (a conv's weight
+   * gradient), each covers a contiguous run of at most RUN elements, cut along the outermost reduced axis where a
+   * divisor of it makes runs of RUN/4 or more (the kernel then reads as the unsplit one did), else of the merged
+   * range. Merged ranges of sums are padded with zeros (other reductions split only where the length divides).
    */
   private static UOp splitReduce(UOp n) { return splitReduce(n, false); }
 
@@ -137,8 +139,11 @@ public final class Schedule {
       return x;
     }
     long limit = floatSum ? (partials ? 256 : few ? 1024 : SUM_DIRECT) : few ? (1 << 15) - 1 : Long.MAX_VALUE;
-    if (r <= limit || !sum && r % SUMMED != 0) return n;
-    // the reduced axes last, merged into one: [kept..., r]
+    // elements per partial: few outputs split finely (each partial a short strided sum); many outputs into contiguous
+    // runs of RUN, so each partial stays a long reduction reading memory in order (a conv's weight gradient)
+    long length = few || partials ? SUMMED : RUN;
+    if (r <= limit || length * 2 > r || !sum && r % length != 0 || (r + length - 1) / length * length > Integer.MAX_VALUE) return n;
+    // the reduced axes last: [kept..., reduced...]
     var kept = new ArrayList<Integer>();
     for (int i = 0; i < in.length; i++) if (!arg.axes().contains(i)) kept.add(i);
     int last = kept.size();
@@ -147,18 +152,38 @@ public final class Schedule {
     for (int i = 0; i < last; i++) { perm[i] = kept.get(i); merged[i] = in[kept.get(i)]; }
     for (int i = 0; i < arg.axes().size(); i++) perm[last + i] = arg.axes().get(i);
     merged[last] = (int) r;
-    var x = n.src(0).permute(perm).reshape(merged);
-    int groups = (int) ((r + SUMMED - 1) / SUMMED);
-    if ((long) groups * SUMMED != r) {
+    var moved = n.src(0).permute(perm);
+    if (!few && !partials) { // runs along the outermost reduced axis where it divides well: the index math stays simple
+      int outer = in[arg.axes().getFirst()];
+      long inner = r / outer;
+      int d = 1;
+      for (int c = 1; c <= outer && c * inner <= RUN; c++) if (outer % c == 0) d = c;
+      if (d < outer && d * inner >= RUN / 4) {
+        var runs = new int[in.length + 1];
+        for (int i = 0; i < in.length; i++) runs[i < last ? i : i + 1] = moved.shape()[i];
+        runs[last] = outer / d;
+        runs[last + 1] = d;
+        var axes = java.util.stream.IntStream.range(last + 1, runs.length).toArray();
+        var partial = UOp.of(Ops.CONTIGUOUS, n.dtype(), null, moved.reshape(runs).reduce(arg.op(), axes));
+        var flat = merged.clone();
+        flat[last] = outer / d;
+        return splitReduce(partial.reshape(flat).reduce(arg.op(), last), true).reshape(n.shape());
+      }
+    }
+    var x = moved.reshape(merged); // else merged into one: [kept..., r]
+    int groups = (int) ((r + length - 1) / length);
+    if (groups * length != r) {
       var pad = new int[merged.length][2];
-      pad[last][1] = groups * SUMMED - (int) r;
+      pad[last][1] = (int) (groups * length - r);
       x = x.pad(pad);
     }
-    // partials [kept..., 1, groups]: each the reduction of SUMMED elements groups apart
+    // partials [kept..., groups]: each the reduction of length elements, groups apart where the outputs are few (the
+    // partials then sit side by side in memory, so threads and vector lanes share the reads), else a contiguous run
+    // (a reduction per output keeps reading memory in order)
     var split = java.util.Arrays.copyOf(merged, merged.length + 1);
-    split[last] = SUMMED;
-    split[last + 1] = groups;
-    var partial = UOp.of(Ops.CONTIGUOUS, n.dtype(), null, x.reshape(split).reduce(arg.op(), last));
+    split[last] = few ? (int) length : groups;
+    split[last + 1] = few ? groups : (int) length;
+    var partial = UOp.of(Ops.CONTIGUOUS, n.dtype(), null, x.reshape(split).reduce(arg.op(), few ? last : last + 1));
     var flat = merged.clone();
     flat[last] = groups;
     var rest = splitReduce(partial.reshape(flat).reduce(arg.op(), last), true); // [kept..., 1]

@@ -52,6 +52,19 @@ class ReductionAccuracyTest {
     }
   }
 
+  @Test void manyOutputsOverSeveralAxes() { // a conv weight gradient's shape: a batch and positions reduced per output
+    Tensor.manualSeed(14);
+    int batch = SLOW ? 64 : 256;
+    var x = Tensor.rand(batch, 70, 400).realize();
+    var v = x.toFloatArray();
+    var got = x.sum(new int[]{0, 2}).toFloatArray();
+    for (int j = 0; j < 70; j++) {
+      double want = 0;
+      for (int i = 0; i < batch; i++) for (int k = 0; k < 400; k++) want += v[(i * 70 + j) * 400 + k];
+      assertRelative(want, got[j], 1e-6, "sum over batch and positions at " + j);
+    }
+  }
+
   @Test void severalAxesAtOnce() {
     Tensor.manualSeed(13);
     var x = Tensor.rand(8, 64, 4096).realize();
