@@ -297,11 +297,9 @@ public final class Tensor {
    */
   public static void realizeAll(Tensor... ts) {
     var all = new ArrayList<>(Arrays.asList(ts));
-    List<Check> checks;
-    synchronized (PENDING) {
-      all.addAll(PENDING.keySet()); PENDING.clear(); all.addAll(RANDOM); RANDOM.clear();
-      checks = List.copyOf(CHECKS); CHECKS.clear();
-    }
+    synchronized (PENDING) { all.addAll(PENDING.keySet()); PENDING.clear(); all.addAll(RANDOM); RANDOM.clear(); }
+    var checks = List.copyOf(CHECKS.get());
+    CHECKS.get().clear();
     for (var c : checks) all.add(c.bad());
     var todo = all.stream().filter(t -> Schedule.realized(t.uop, Devices.get(t.device)) == null).toList();
     var overwritten = todo.isEmpty() ? List.<Buffer>of() : Runner.realize(todo.stream().map(t -> t.uop).toList(), todo.stream().map(t -> Devices.get(t.device)).toList());
@@ -326,20 +324,20 @@ public final class Tensor {
   }
 
   private record Check(Tensor bad, String message) {}
-  private static final List<Check> CHECKS = new ArrayList<>(); // guarded by PENDING's lock, as RANDOM
+  private static final ThreadLocal<List<Check>> CHECKS = ThreadLocal.withInitial(ArrayList::new); // each thread's own errors
   private static final ThreadLocal<String> CHECK_LABEL = new ThreadLocal<>();
 
   /**
-   * Checks data that only a kernel can see (an index, a label, a probability): the next realize computes whether any
-   * element of bad is true (together with whatever it realizes, one small kernel and a 4-byte read) and, if one is,
-   * throws IllegalArgumentException(message) once its results are in. A {@link Jit} replay checks again. Results
+   * Checks data that only a kernel can see (an index, a label, a probability): the next realize on this thread
+   * computes whether any element of bad is true (together with whatever it realizes, one small kernel and a 4-byte
+   * read) and, if one is, throws IllegalArgumentException(message) once its results are in. A {@link Jit} replay checks again. Results
    * computed from the bad data are not stopped (an out-of-range index reads 0): the error is what reports them.
    */
   public static void check(Tensor bad, String message) {
     if (bad.numel() == 0) return;
     var label = CHECK_LABEL.get();
     var flag = bad.detach().cast(DType.INT32).max();
-    synchronized (PENDING) { CHECKS.add(new Check(flag, label == null ? message : label + ": " + message)); }
+    CHECKS.get().add(new Check(flag, label == null ? message : label + ": " + message));
   }
 
   /** Runs body; the errors of checks it makes (see {@link #check}) start with label (an ONNX node, a layer). */

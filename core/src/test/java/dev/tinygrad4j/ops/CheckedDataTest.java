@@ -76,6 +76,17 @@ class CheckedDataTest {
     assertEquals(1, jit.captures());
   }
 
+  @Test void anErrorGoesToTheThreadWhoseDataItIs() throws Exception {
+    var x = Tensor.of(new float[]{1, 2});
+    var bad = x.gather(0, Tensor.of(new int[]{7})); // checked by this thread's next realize, not another's
+    var other = new java.util.concurrent.atomic.AtomicReference<float[]>();
+    var t = new Thread(() -> other.set(Tensor.of(new float[]{3, 4}).mul(2).toFloatArray()));
+    t.start();
+    t.join();
+    assertArrayEquals(new float[]{6, 8}, other.get());
+    fails(bad::realize);
+  }
+
   @Test void labelsNameWhereTheCheckWasMade() {
     var x = Tensor.of(new float[]{1, 2});
     var e = fails(() -> Tensor.checkLabel("node 'g' (Gather)", () -> x.gather(0, Tensor.of(new int[]{5}))).realize());
