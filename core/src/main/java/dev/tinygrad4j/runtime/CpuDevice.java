@@ -89,17 +89,54 @@ public final class CpuDevice implements Device {
       }
       Buffer.collect();
     }
+    boolean capped = Flags.getInt("CPU_MEMORY_MB", 0) > 0;
+    long room = bytes >= 1 << 20 || capped ? room() : Long.MAX_VALUE; // (small blocks skip reading /proc/meminfo)
+    if (bytes > room) { releaseCached(); room = room(); } // blocks kept for reuse go back first
+    if (bytes > room) // touching more than there is would bring the kernel's OOM killer, not an exception
+      throw new IllegalStateException("CPU: a buffer of " + size + " " + dtype.lowerName() + " (" + bytes + " bytes) does not fit: "
+          + Math.max(0, room) + " bytes are available" + (capped ? " under CPU_MEMORY_MB" : ""));
     MemorySegment p;
     try {
       p = (MemorySegment) ALLOC.invokeExact(64L, bytes);
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
-    if (p.equals(MemorySegment.NULL)) throw new OutOfMemoryError("CPU: cannot allocate " + bytes + " bytes");
+    if (p.equals(MemorySegment.NULL)) throw new IllegalStateException("CPU: cannot allocate " + bytes + " bytes");
     var seg = p.reinterpret(size * dtype.itemsize());
     seg.fill((byte) 0); // fresh memory: its pages are mapped now, not inside a kernel (reused blocks keep old bytes)
     return new Native(seg);
   }
+  /**
+   * Bytes a fresh block may take: CPU_MEMORY_MB less what live buffers hold when that flag is set, else the memory
+   * /proc/meminfo calls available (no limit where it cannot be read).
+   */
+  private static long room() {
+    int mb = Flags.getInt("CPU_MEMORY_MB", 0);
+    if (mb > 0) return ((long) mb << 20) - dev.tinygrad4j.runtime.Buffer.liveBytes();
+    try {
+      for (var l : Files.readAllLines(Path.of("/proc/meminfo")))
+        if (l.startsWith("MemAvailable:")) return Long.parseLong(l.replaceAll("\\D", "")) * 1024;
+    } catch (java.io.IOException | RuntimeException e) {
+      // no such file: no limit
+    }
+    return Long.MAX_VALUE;
+  }
+
+  /** Frees the blocks kept for reuse. */
+  private void releaseCached() {
+    synchronized (cached) {
+      for (var q : cached.values()) for (var seg : q) {
+        try {
+          FREE.invokeExact(seg);
+        } catch (Throwable t) {
+          throw new IllegalStateException(t);
+        }
+      }
+      cached.clear();
+      cachedBytes = 0;
+    }
+  }
+
   @Override public void free(Object mem) {
     var seg = ((Native) mem).seg();
     long bytes = Math.max(64, (seg.byteSize() + 63) / 64 * 64);
