@@ -747,10 +747,31 @@ public final class Tensor {
 
   private Tensor reduce(String name, Ops op, boolean keepdim, int... axes) {
     var ax = axes(name, axes);
-    var r = derive(uop.reduce(op, ax));
+    var folded = constantReduce(op, ax);
+    var r = derive(folded != null ? folded : uop.reduce(op, ax));
     if (keepdim) return r;
     var s = uop.shape();
     return r.reshape(IntStream.range(0, s.length).filter(i -> Arrays.binarySearch(ax, i) < 0).map(i -> s[i]).toArray());
+  }
+
+  /**
+   * The sum or maximum of a constant seen through views (every element the same value), as a constant: no kernel adds
+   * up ones(1 << 20, 1 << 20); null for anything else (or a reduction of nothing, or a tensor that wants gradients).
+   */
+  private UOp constantReduce(Ops op, int[] ax) {
+    var c = uop;
+    while (c.op() == Ops.RESHAPE || c.op() == Ops.EXPAND || c.op() == Ops.PERMUTE || c.op() == Ops.SHRINK || c.op() == Ops.FLIP) c = c.src(0);
+    long count = 1;
+    for (int a : ax) count *= uop.shape()[a];
+    if (!c.isConst() || requiresGrad || count == 0 || op != Ops.ADD && op != Ops.MAX) return null;
+    var shape = uop.shape().clone();
+    for (int a : ax) shape[a] = 1;
+    var dt = dtype();
+    var v = op == Ops.MAX ? c : dt.isFloat() ? UOp.cnst(dt, c.asDouble() * count) : UOp.cnst(dt, c.asLong() * count); // (an int64 sum wraps as adding does)
+    if (shape.length == 0) return v;
+    var ones = new int[shape.length];
+    Arrays.fill(ones, 1);
+    return v.reshape(ones).expand(shape);
   }
 
   /** What sums and products accumulate in, as in torch: int64 for bool and every integer type but uint64, float32 for halves. */

@@ -65,6 +65,19 @@ class ReductionAccuracyTest {
     }
   }
 
+  @Test void constantsAreReducedWithoutAddingThemUp() { // 2^40 ones: no device adds them one by one (the interpreter neither)
+    assertEquals(0x1p40, Tensor.ones(1 << 20, 1 << 20).sum().item());
+    assertEquals((float) (1e6 * (double) 0.1f), Tensor.full(0.1, 1000, 1000).sum().item(), "0.1f a million times, rounded once");
+    assertArrayEquals(new float[]{6, 6}, Tensor.full(2, 2, 3).sum(1).toFloatArray());
+    assertArrayEquals(new int[]{2, 1, 1}, Tensor.full(2, 2, 3, 5).max(true, 1, 2).shape());
+    assertEquals(7, Tensor.full(7, 1 << 16, 1 << 16).max().item());
+    var big = Tensor.full(3_000_000_000.0, 4).cast(dev.tinygrad4j.DType.INT64).reshape(2, 2, 1).expand(2, 2, 1 << 20).sum();
+    assertArrayEquals(new long[]{3_000_000_000L * 4 * (1 << 20)}, big.toLongArray(), "int64, past 2^53");
+    var w = Tensor.ones(3, 4).requiresGrad(true); // a constant that wants gradients stays a reduction: its gradient is ones
+    w.sum().backward();
+    assertArrayEquals(new float[]{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, w.grad().toFloatArray());
+  }
+
   @Test void severalAxesAtOnce() {
     Tensor.manualSeed(13);
     var x = Tensor.rand(8, 64, 4096).realize();
