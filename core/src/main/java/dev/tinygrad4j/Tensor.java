@@ -136,7 +136,7 @@ public final class Tensor {
   public static final long MAX_NUMEL = Integer.MAX_VALUE;
 
   /** The shape of a tensor op makes a buffer for: dims at least 0, at most {@link #MAX_NUMEL} elements; else op's error. */
-  static int[] checkShape(String op, int... shape) { return checkShape(op, MAX_NUMEL, shape); }
+  public static int[] checkShape(String op, int... shape) { return checkShape(op, MAX_NUMEL, shape); }
 
   /**
    * The shape of a view (a broadcast or constant that is never stored whole may be larger than a buffer): dims at
@@ -768,10 +768,7 @@ public final class Tensor {
     for (int a : ax) shape[a] = 1;
     var dt = dtype();
     var v = op == Ops.MAX ? c : dt.isFloat() ? UOp.cnst(dt, c.asDouble() * count) : UOp.cnst(dt, c.asLong() * count); // (an int64 sum wraps as adding does)
-    if (shape.length == 0) return v;
-    var ones = new int[shape.length];
-    Arrays.fill(ones, 1);
-    return v.reshape(ones).expand(shape);
+    return v.broadcast(shape);
   }
 
   /** What sums and products accumulate in, as in torch: int64 for bool and every integer type but uint64, float32 for halves. */

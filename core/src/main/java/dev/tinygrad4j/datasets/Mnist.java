@@ -3,7 +3,6 @@ package dev.tinygrad4j.datasets;
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Tensor;
 
-import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

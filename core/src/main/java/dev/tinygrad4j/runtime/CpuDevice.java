@@ -112,7 +112,7 @@ public final class CpuDevice implements Device {
    */
   private static long room() {
     int mb = Flags.getInt("CPU_MEMORY_MB", 0);
-    if (mb > 0) return ((long) mb << 20) - dev.tinygrad4j.runtime.Buffer.liveBytes();
+    if (mb > 0) return ((long) mb << 20) - Buffer.liveBytes();
     try {
       for (var l : Files.readAllLines(Path.of("/proc/meminfo")))
         if (l.startsWith("MemAvailable:")) return Long.parseLong(l.replaceAll("\\D", "")) * 1024;
@@ -125,13 +125,7 @@ public final class CpuDevice implements Device {
   /** Frees the blocks kept for reuse. */
   private void releaseCached() {
     synchronized (cached) {
-      for (var q : cached.values()) for (var seg : q) {
-        try {
-          FREE.invokeExact(seg);
-        } catch (Throwable t) {
-          throw new IllegalStateException(t);
-        }
-      }
+      for (var q : cached.values()) for (var seg : q) release(seg);
       cached.clear();
       cachedBytes = 0;
     }
@@ -147,6 +141,10 @@ public final class CpuDevice implements Device {
         return;
       }
     }
+    release(seg);
+  }
+
+  private static void release(MemorySegment seg) {
     try {
       FREE.invokeExact(seg);
     } catch (Throwable t) {

@@ -164,12 +164,13 @@ public final class UOp {
 
   // ---- tensor-graph builders (shapes are checked by the Tensor layer) ----
   /** A constant of this type broadcast to shape. */
-  public static UOp full(DType dt, double v, int... shape) {
-    var c = cnst(dt, v);
-    if (shape.length == 0) return c;
+  public static UOp full(DType dt, double v, int... shape) { return cnst(dt, v).broadcast(shape); }
+  /** This scalar broadcast to shape (itself for a 0-d shape). */
+  public UOp broadcast(int... shape) {
+    if (shape.length == 0) return this;
     var ones = new int[shape.length];
     Arrays.fill(ones, 1);
-    return c.reshape(ones).expand(shape);
+    return reshape(ones).expand(shape);
   }
   /** RESHAPE (no node if the shape is unchanged). */
   public UOp reshape(int... s) { return Arrays.equals(s, shape()) ? this : of(Ops.RESHAPE, dtype, list(s), this); }

@@ -66,14 +66,6 @@ final class OnnxOps {
     return count.intValueExact();
   }
 
-  /** Checks that a shape an op makes holds at most what a tensor may (a later realize would fail far from the node). */
-  private static void elements(int[] shape) {
-    var n = BigInteger.ONE;
-    for (int d : shape) n = n.multiply(BigInteger.valueOf(d));
-    if (n.compareTo(BigInteger.valueOf(Tensor.MAX_NUMEL)) > 0)
-      throw new OnnxException("shape " + Arrays.toString(shape) + " has " + n + " elements, more than a tensor may hold (" + Tensor.MAX_NUMEL + ")");
-  }
-
   private static int[] ints(long[] v) { return Arrays.stream(v).mapToInt(Math::toIntExact).toArray(); }
 
   // ---------------------------------------------------------------- elementwise
@@ -258,8 +250,7 @@ final class OnnxOps {
       throw c.unsupported("this kind of Constant (" + a.keySet() + ")");
     });
     op("ConstantOfShape", c -> {
-      var shape = ints(c.values(0));
-      elements(shape);
+      var shape = Tensor.checkShape("ConstantOfShape", ints(c.values(0))); // here, not at a realize far from the node
       var v = c.attr("value");
       if (v == null) return List.of(Tensor.zeros(shape));
       var one = c.runner().tensor(v.t());
