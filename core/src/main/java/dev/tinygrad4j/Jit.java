@@ -129,7 +129,7 @@ public final class Jit {
         var bs = new ArrayList<Buffer>(slots.length);
         for (int s : slots) bs.add(bufs[s]);
         switch (steps.get(k)) {
-          case Runner.Launch l -> Runner.launch(l.kernel(), bs);
+          case Runner.Launch l -> Runner.launch(l.kernel(), bs, l.vars());
           case Runner.Transfer t -> Runner.transfer(bs.get(0), bs.get(1));
           case Runner.Kept ignored -> { } // checked by current()
           case Runner.Verify v -> { if (failed == null && Runner.flagged(bs.getFirst())) failed = v.message(); }

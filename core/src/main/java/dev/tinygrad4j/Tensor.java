@@ -318,7 +318,10 @@ public final class Tensor {
 
   /** Checks (see {@link #check}) that every index is in [lo, hi): op's error names what they index. */
   public static void checkRange(String op, Tensor index, long lo, long hi, String what) {
-    var i = index.detach().cast(DType.INT64); // bounds of any sign compare right (a uint64 past 2^63 is out of range anyway)
+    // an index broadcast, permuted or reshaped holds the values of its source: that is checked (fewer elements)
+    var base = index.uop;
+    while (base.op() == Ops.EXPAND || base.op() == Ops.PERMUTE || base.op() == Ops.RESHAPE && base.src(0).op() != Ops.BUFFER) base = base.src(0);
+    var i = new Tensor(base, index.device, false).cast(DType.INT64); // bounds of any sign compare right (a uint64 past 2^63 is out of range anyway)
     check(i.lt(lo).or(i.gt(hi - 1)), op + ": an index of " + index.dtype().lowerName() + " " + Arrays.toString(index.shape())
         + " is out of range [" + lo + ", " + hi + ") for " + what);
   }
@@ -885,14 +888,14 @@ public final class Tensor {
     int ax = axis("argmax", axis), n = Math.max(1, ndim() == 0 ? 1 : shape()[ax]);
     if (ndim() > 0 && shape()[ax] == 0)
       throw new IllegalArgumentException("argmax: dim " + ax + " of " + Arrays.toString(shape()) + " is empty: it has no maximum");
-    var rev = arange(n).to(device).mul(-1).add(n); // n, n-1, …, 1: the first maximum gets the largest value
+    var negIdx = arange(n).to(device).mul(-1); // 0, -1, …, -(n-1): the first maximum gets the largest value
     var shapeR = new int[Math.max(1, ndim())];
     Arrays.fill(shapeR, 1);
     shapeR[ax] = n;
     var x = ndim() == 0 ? reshape(1) : this;
     var isMax = x.eq(x.max(ax, true)).alu(Ops.OR, x.alu(Ops.CMPNE, x)); // a NaN is the maximum, as in torch
-    var hit = isMax.cast(DType.INT32).mul(rev.reshape(shapeR).to(device));
-    var r = hit.max(ax).mul(-1).add(n).cast(DType.INT32);
+    // (no constant depends on n, so a dim bound to a Variable stays symbolic)
+    var r = isMax.where(negIdx.reshape(shapeR).expand(x.shape()), Integer.MIN_VALUE).max(ax).mul(-1);
     return ndim() == 0 ? r.reshape() : r;
   }
   /** Running sum along an axis. */
@@ -906,6 +909,20 @@ public final class Tensor {
   }
 
   // ================================================================ movement
+  /**
+   * The same tensor, with variable v bound to the size of dim axis (as tinygrad's {@code Variable.bind}): the kernels
+   * that compute anything from it are compiled symbolic in that size — every dimension of that size becomes a
+   * parameter read at launch — so a later call with another size in v's range reuses them instead of compiling new
+   * ones. Values are the same either way; a dimension that merely happens to have the same size becomes a parameter
+   * too (still right, maybe slower). Size 1 is not made symbolic. Throws if the size is outside v's range.
+   */
+  public Tensor bind(int axis, dev.tinygrad4j.uop.Variable v) {
+    if (ndim() == 0) throw new IllegalArgumentException("bind: a 0-d tensor has no dim to bind " + v + " to");
+    int ax = axis("bind", axis);
+    v.check(shape()[ax]);
+    return derive(UOp.of(Ops.BIND, dtype(), new UOp.Bind(v, ax), uop));
+  }
+
   /** A view with another shape of the same size; one dim may be -1. No arguments gives a 0-d tensor. */
   public Tensor reshape(int... newShape) {
     var s = newShape.clone();

@@ -226,10 +226,13 @@ final class Bench {
 
   /**
    * A character-level transformer with seeded weights (2 pre-norm layers, width 64, 4 heads, 96 printable
-   * characters), run over the whole context for every token (no KV cache): each token is a new sequence length.
+   * characters), run over the whole context for every token (no KV cache): each token is a new sequence length, bound to
+   * the variable CONTEXT so that one set of kernels serves every length.
    */
   private static final class TinyGpt {
     static final int D = 64, HEADS = 4, VOCAB = 96, LAYERS = 2;
+    /** The context length: its kernels are compiled once for every length. */
+    static final dev.tinygrad4j.uop.Variable CONTEXT = new dev.tinygrad4j.uop.Variable("context", 1, 128);
     final dev.tinygrad4j.nn.Embedding tok = new dev.tinygrad4j.nn.Embedding(VOCAB, D), pos = new dev.tinygrad4j.nn.Embedding(128, D);
     final dev.tinygrad4j.nn.LayerNorm[] ln1 = new dev.tinygrad4j.nn.LayerNorm[LAYERS], ln2 = new dev.tinygrad4j.nn.LayerNorm[LAYERS];
     final dev.tinygrad4j.nn.Linear[] qkv = new dev.tinygrad4j.nn.Linear[LAYERS], proj = new dev.tinygrad4j.nn.Linear[LAYERS],
@@ -250,7 +253,7 @@ final class Bench {
       int t = context.length();
       var ids = new int[t];
       for (int i = 0; i < t; i++) ids[i] = Math.floorMod(context.charAt(i) - 32, VOCAB);
-      var x = tok.forward(Tensor.of(ids)).add(pos.forward(Tensor.arange(t)));
+      var x = tok.forward(Tensor.of(ids).bind(0, CONTEXT)).add(pos.forward(Tensor.arange(t)));
       var future = Tensor.arange(t).reshape(t, 1).lt(Tensor.arange(t).reshape(1, t)); // position j after i: masked
       for (int l = 0; l < LAYERS; l++) {
         var h = qkv[l].forward(ln1[l].forward(x));

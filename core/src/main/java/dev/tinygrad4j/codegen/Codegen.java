@@ -7,6 +7,7 @@ import dev.tinygrad4j.uop.PatternMatcher;
 import dev.tinygrad4j.uop.Spec;
 import dev.tinygrad4j.uop.Symbolic;
 import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.Variable;
 import dev.tinygrad4j.uop.UOp.AxisType;
 
 import java.util.ArrayList;
@@ -29,18 +30,49 @@ public final class Codegen {
     boolean check = Spec.enabled();
     if (check) Spec.kernel(ast);
     var dtypes = buffers(ast);
+    var vars = vars(ast);
     var simple = simplify(ast);
     var chosen = opts != null ? List.copyOf(opts) : heuristic(simple, target);
     var optimized = Optimizer.apply(simple, chosen);
     if (check) Spec.kernel(optimized);
     var linear = Linearizer.linearize(optimized, target.ops());
     if (check) Spec.linear(linear, target.ops());
-    var needs = Linearizer.needs(name, linear, dtypes.size()); // before any code is made: a bad index throws here
+    var sized = new ArrayList<ProgramSpec.Access>();
+    var needs = Linearizer.needs(name, linear, dtypes.size(), sized); // before any code is made: a bad index throws here
     var params = new ArrayList<ProgramSpec.Param>();
     for (int i = 0; i < dtypes.size(); i++) params.add(new ProgramSpec.Param(i, dtypes.get(i), needs[i]));
+    if (!vars.isEmpty()) {
+      params.add(new ProgramSpec.Param(dtypes.size(), DType.INT32, vars.size()));
+      linear = readVars(linear, vars, dtypes.size());
+    }
     var source = render(name, params, linear, target);
     int threads = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).mapToInt(UOp::rangeSize).findFirst().orElse(0);
-    return new ProgramSpec(name, ast, chosen, linear, List.copyOf(params), ProgramSpec.Launch.of(linear), threads, source);
+    return new ProgramSpec(name, ast, chosen, linear, List.copyOf(params), ProgramSpec.Launch.of(linear), threads, source, vars, List.copyOf(sized));
+  }
+
+  /** The variables a kernel AST reads (DEFINE_VAR), by name: the order their values are passed in. */
+  public static List<Variable> vars(UOp ast) {
+    return ast.toposort().stream().filter(u -> u.op() == Ops.DEFINE_VAR).map(u -> (Variable) u.arg())
+        .sorted(java.util.Comparator.comparing(Variable::name).thenComparingInt(Variable::min).thenComparingInt(Variable::max)).toList();
+  }
+
+  /**
+   * The linearized program with each variable read from the values buffer (parameter number at): a LOAD where its
+   * DEFINE_VAR stood, at the program's top level. Only here, after every simplification: until now the rules knew each
+   * variable's range, which a load from memory would not have told them.
+   */
+  private static List<UOp> readVars(List<UOp> linear, List<Variable> vars, int at) {
+    var values = UOp.of(Ops.DEFINE_GLOBAL, DType.INT32, at);
+    var repl = new java.util.HashMap<UOp, UOp>();
+    for (int i = 0; i < vars.size(); i++) repl.put(vars.get(i).node(), UOp.of(Ops.LOAD, DType.INT32, null, values, UOp.idx(i)));
+    var memo = new java.util.IdentityHashMap<UOp, UOp>();
+    var out = new ArrayList<UOp>(linear.size() + 1);
+    out.add(values);
+    for (var u : linear) {
+      if (u.op() == Ops.DEFINE_VAR) out.add(UOp.idx(vars.indexOf((Variable) u.arg())));
+      out.add(u.substitute(repl, memo));
+    }
+    return out;
   }
 
   /**

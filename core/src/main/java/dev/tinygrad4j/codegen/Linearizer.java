@@ -240,12 +240,22 @@ public final class Linearizer {
    * their indices; throws if an index can be negative or can leave an accumulator. Gated loads and stores touch
    * memory only where their gate holds, so their index is not bounded here.
    */
-  public static long[] needs(String name, List<UOp> prog, int buffers) {
+  public static long[] needs(String name, List<UOp> prog, int buffers) { return needs(name, prog, buffers, new ArrayList<>()); }
+
+  /**
+   * As {@link #needs(String, List, int)}; an access whose index reads a variable (DEFINE_VAR) is added to sized
+   * instead of the needs: its extent is known only at launch.
+   */
+  public static long[] needs(String name, List<UOp> prog, int buffers, List<ProgramSpec.Access> sized) {
     var needs = new long[buffers]; // a buffer the simplified program never touches (e.g. multiplied by zero) needs 0
     for (var u : prog) {
       if ((u.op() != Ops.LOAD && u.op() != Ops.STORE) || u.src().size() > (u.op() == Ops.LOAD ? 2 : 3)) continue; // gated
       var buf = u.src(0).op() == Ops.BARRIER ? u.src(0).src(0).src(0) : u.src(0); // a local buffer read after its barrier
       var idx = u.src(1);
+      if (buf.op() == Ops.DEFINE_GLOBAL && idx.allNodes().stream().anyMatch(n -> n.op() == Ops.DEFINE_VAR)) { // known at launch
+        sized.add(new ProgramSpec.Access((Integer) buf.arg(), idx));
+        continue;
+      }
       if (idx.vmin() < 0) throw new IllegalStateException("kernel " + name + ": an index into " + buf.op() + " " + buf.arg() + " can be " + idx.vmin());
       if ((buf.op() == Ops.DEFINE_ACC || buf.op() == Ops.DEFINE_LOCAL) && idx.vmax() >= ((UOp.Acc) buf.arg()).size())
         throw new IllegalStateException("kernel " + name + ": an index into " + buf.op() + " " + buf.arg() + " can be " + idx.vmax());

@@ -45,6 +45,18 @@ public final class Optimizer {
     var axes = opt.op() == OptOp.UNROLL || opt.op() == OptOp.GROUP ? reduces(ast) : loops(ast);
     if (opt.axis() < 0 || opt.axis() >= axes.size()) throw new IllegalArgumentException(opt + ": no such axis in " + axes.size());
     var r = axes.get(opt.axis());
+    if (opt.op() == OptOp.SWAP) { // loops nest in id order: exchanging ids exchanges their nesting
+      if (opt.amount() < 0 || opt.amount() >= axes.size()) throw new IllegalArgumentException(opt + ": no such axis in " + axes.size());
+      var o = axes.get(opt.amount());
+      var swapped = replace(ast, r, List.of(r.withAxis(-1, r.axisType())), null);
+      swapped = replace(swapped, o, List.of(o.withAxis(r.axisId(), o.axisType())), null);
+      var tmp = r.withAxis(-1, r.axisType());
+      return replace(swapped, tmp, List.of(r.withAxis(o.axisId(), r.axisType())), null);
+    }
+    boolean split = opt.op() == OptOp.UPCAST || opt.op() == OptOp.UNROLL || opt.op() == OptOp.LOCAL && opt.amount() > 1;
+    if (!r.fixedSize() && opt.op() != OptOp.PADTO && !(split && quotient(r.src(0), opt.amount()) != null)
+        || opt.op() == OptOp.MERGE && opt.axis() + 1 < axes.size() && !axes.get(opt.axis() + 1).fixedSize())
+      throw new IllegalArgumentException(opt + ": the range's size is symbolic (" + r.src(0) + "): it can be padded to a multiple (PADTO), then split, or moved (SWAP)");
     if (opt.op() == OptOp.GROUP) return group(ast, r, opt.amount());
     if (opt.op() == OptOp.MERGE) {
       if (opt.axis() + 1 >= axes.size() || r.axisType() != AxisType.LOOP || axes.get(opt.axis() + 1).axisType() != AxisType.LOOP)
@@ -57,19 +69,13 @@ public final class Optimizer {
     if (opt.op() == OptOp.LOCAL && opt.amount() == 1) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.GLOBAL)), null);
     if (opt.op() == OptOp.THREAD) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.THREAD)), null);
     if (opt.op() == OptOp.PADTO) return padTo(ast, r, opt.amount());
-    if (opt.op() == OptOp.SWAP) { // loops nest in id order: exchanging ids exchanges their nesting
-      if (opt.amount() < 0 || opt.amount() >= axes.size()) throw new IllegalArgumentException(opt + ": no such axis in " + axes.size());
-      var o = axes.get(opt.amount());
-      var swapped = replace(ast, r, List.of(UOp.range(r.rangeSize(), -1, r.axisType())), null);
-      swapped = replace(swapped, o, List.of(UOp.range(o.rangeSize(), r.axisId(), o.axisType())), null);
-      var tmp = UOp.range(r.rangeSize(), -1, r.axisType());
-      return replace(swapped, tmp, List.of(UOp.range(r.rangeSize(), o.axisId(), r.axisType())), null);
-    }
-    int n = r.rangeSize(), k = opt.amount();
-    if (k <= 1 || n % k != 0) throw new IllegalArgumentException(opt + ": " + k + " does not divide " + n);
+
+    int k = opt.amount();
+    var q = quotient(r.src(0), k);
+    if (k <= 1 || q == null) throw new IllegalArgumentException(opt + ": " + k + " does not divide " + r.src(0));
     int id = 1 + ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToInt(UOp::axisId).max().orElse(0);
     var inner = UOp.range(k, id, switch (opt.op()) { case UPCAST -> AxisType.UPCAST; case LOCAL -> AxisType.LOCAL; default -> AxisType.UNROLL; });
-    var outer = n == k ? UOp.idx(0) : UOp.range(n / k, r.axisId(), opt.op() == OptOp.LOCAL ? AxisType.GLOBAL : r.axisType());
+    var outer = q.isConst(1) ? UOp.idx(0) : UOp.range(q, r.axisId(), opt.op() == OptOp.LOCAL ? AxisType.GLOBAL : r.axisType());
     var parts = outer.op() == Ops.RANGE ? List.of(outer, inner) : List.of(inner);
     return replace(ast, r, parts, outer.mul(k).add(inner));
   }
@@ -81,8 +87,10 @@ public final class Optimizer {
   private static UOp padTo(UOp ast, UOp r, int k) {
     if (k <= 1 || r.axisType() != AxisType.LOOP && r.axisType() != AxisType.THREAD)
       throw new IllegalArgumentException("PADTO " + k + ": needs an amount above 1 and an output loop, not " + r.axisType());
-    int n = r.rangeSize(), m = (n + k - 1) / k * k;
-    if (m == n) return ast;
+    var n = r.src(0);
+    if (n.isConst() && n.asLong() % k == 0) return ast;
+    // a symbolic size n grows to (n + k - 1) // k * k, a product UPCAST and LOCAL can split
+    var m = n.isConst() ? UOp.idx((n.asLong() + k - 1) / k * k) : n.add(k - 1).idiv(k).mul(k);
     var grown = UOp.range(m, r.axisId(), r.axisType());
     var inside = grown.lt(n);
     var memo = new IdentityHashMap<UOp, UOp>();
@@ -177,16 +185,16 @@ public final class Optimizer {
     var wide = loops.isEmpty() ? null : loops.get(contiguousAxis(ast, loops));
     boolean reuse = wide != null && ast.toposort().stream().anyMatch(u -> u.op() == Ops.LOAD && !u.src(1).allNodes().contains(wide)
         && u.src(1).allNodes().stream().anyMatch(n -> n.op() == Ops.RANGE && n.axisType() == AxisType.REDUCE));
-    if (!reduces(ast).isEmpty() && loops.size() >= 2 && reuse) {
+    if (!reduces(ast).isEmpty() && loops.size() >= 2 && reuse && wide.fixedSize()) {
       // register tile: the dim loads read contiguously goes wide; deep is a dim that load does not depend on, so each
       // vector it loads serves the whole tile column (matmul: rows of A; conv: out channels). Its accumulators fit in
       // 16 vector registers: 8x32 with 16 lanes, 4x32 with 8 (measured: 8x32 spills there, 64 vs 95 GFLOPS at 1024)
       var wideLoad = ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && strideOne(u.src(1), wide)).findFirst();
       UOp deep = null;
       for (var r : loops.reversed()) {
-        if (r == wide || firstDivisor(r.rangeSize(), 16, 8, 4) == 0) continue;
+        if (r == wide || tileDivisor(r) == 0) continue;
         boolean reused = wideLoad.isPresent() && !wideLoad.get().src(1).allNodes().contains(r);
-        if (deep == null || reused && (firstDivisor(r.rangeSize(), 16, 8, 4) > firstDivisor(deep.rangeSize(), 16, 8, 4)
+        if (deep == null || reused && (tileDivisor(r) > tileDivisor(deep)
             || wideLoad.get().src(1).allNodes().contains(deep))) deep = r;
       }
       // a long wide dim with no divisor to tile by is padded to a multiple of 16 (masked: the gated loads cost, so
@@ -199,9 +207,14 @@ public final class Optimizer {
       for (var pick : new UOp[]{deep, wide}) {
         if (pick == null || (pick == wide && w == 0)) continue;
         int vectors = lanes > 1 ? Math.max(1, w / lanes) : 1;
-        int d = firstDivisor(pick.rangeSize(), java.util.stream.IntStream.of(w > 16 ? new int[]{8, 4} : new int[]{16, 8, 4})
-            .filter(x -> lanes <= 1 || x * vectors <= 16 || x == 4).toArray()); // the tile stays near 256
+        var allowed = java.util.stream.IntStream.of(w > 16 ? new int[]{8, 4} : new int[]{16, 8, 4})
+            .filter(x -> lanes <= 1 || x * vectors <= 16 || x == 4).toArray(); // the tile stays near 256
+        int d = pick.fixedSize() ? firstDivisor(pick.rangeSize(), allowed) : allowed[0];
         var ls = loops(cur);
+        if (!pick.fixedSize()) { // a symbolic dim is padded to a multiple of the tile (masked), then split
+          cur = add(opts, cur, new Opt(OptOp.PADTO, ls.indexOf(byId(ls, pick.axisId())), d));
+          ls = loops(cur);
+        }
         cur = add(opts, cur, new Opt(OptOp.UPCAST, ls.indexOf(byId(ls, pick.axisId())), pick == wide ? w : d));
       }
       // the loop over tiles of the wide dim goes outermost: its column strip stays in cache across the others
@@ -210,15 +223,16 @@ public final class Optimizer {
       for (int i = 0; i < ls.size(); i++) if (ls.get(i).axisId() == wide.axisId()) wideOuter = i;
       if (wideOuter > 0) cur = add(opts, cur, new Opt(OptOp.SWAP, 0, wideOuter));
     }
-    if (!reduces(ast).isEmpty() && loops.size() == 1) {
+    if (!reduces(ast).isEmpty() && loops.size() == 1 && loops.getFirst().fixedSize()) {
       // one output dim read contiguously: a vector of accumulators (independent sums, vector loads)
       int w = firstDivisor(loops.getFirst().rangeSize(), 16, 8, 4);
       if (w > 0 && contiguousAxis(ast, loops) == 0 && strideOneSomewhere(ast, loops.getFirst())) cur = add(opts, cur, new Opt(OptOp.UPCAST, 0, w));
     }
     var remaining = loops(cur);
-    long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(UOp::rangeSize).reduce(1, (a, b) -> a * b);
-    if (threads > 1 && !remaining.isEmpty() && remaining.getFirst().rangeSize() >= 2 && work >= 1 << 16)
-      opts.add(new Opt(OptOp.THREAD, 0, threads));
+    long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(u -> u.src(0).vmax()).reduce(1, (a, b) -> a * b);
+    var split = remaining.stream().filter(r -> r.fixedSize() && r.rangeSize() >= 2).findFirst(); // the outermost fixed loop
+    if (threads > 1 && split.isPresent() && work >= 1 << 16)
+      opts.add(new Opt(OptOp.THREAD, remaining.indexOf(split.get()), threads));
     return opts;
   }
 
@@ -230,26 +244,33 @@ public final class Optimizer {
   public static List<Opt> gpu(UOp ast, int maxLocal) {
     var opts = new ArrayList<Opt>();
     var cur = ast;
-    var loops = loops(ast);
+    // symbolic loops go innermost and stay loops inside each work-item: launch dimensions are fixed sizes
+    for (int i = loops(cur).size() - 1, end = i; i >= 0; i--)
+      if (!loops(cur).get(i).fixedSize()) {
+        if (i != end) cur = add(opts, cur, new Opt(OptOp.SWAP, i, end));
+        end--;
+      }
+    var loops = loops(cur).stream().filter(UOp::fixedSize).toList();
     long outputs = loops.stream().mapToLong(UOp::rangeSize).reduce(1, (a, b) -> a * b);
     if (!reduces(ast).isEmpty() && loops.size() >= 2 && outputs >= 1 << 16) {
-      var wide = loops.get(contiguousAxis(ast, loops));
+      var wide = loops.get(contiguousAxis(cur, loops));
       var deep = loops.reversed().stream().filter(r -> r != wide && r.rangeSize() % 4 == 0).findFirst();
       if (wide.rangeSize() % 4 == 0 && deep.isPresent())
         for (var pick : List.of(deep.get(), wide)) cur = add(opts, cur, new Opt(OptOp.UPCAST, loops(cur).indexOf(byId(loops(cur), pick.axisId())), 4));
     }
-    while (loops(cur).size() > 1) cur = add(opts, cur, new Opt(OptOp.MERGE, 0, 0));
+    while (loops(cur).size() > 1 && loops(cur).get(1).fixedSize()) cur = add(opts, cur, new Opt(OptOp.MERGE, 0, 0));
     int cap = Math.min(256, maxLocal);
-    long items = loops(cur).isEmpty() ? 1 : loops(cur).getFirst().rangeSize();
+    boolean launch = !loops(cur).isEmpty() && loops(cur).getFirst().fixedSize();
+    long items = launch ? loops(cur).getFirst().rangeSize() : 1;
     var reds = reduces(cur);
     UOp shared = null;
     int k = 0;
     if (items <= 2048)
       for (var r : reds) {
-        int d = r.rangeSize() < 128 ? 0 : firstDivisor(r.rangeSize(), java.util.stream.IntStream.of(256, 128, 64, 32, 16).filter(x -> x <= cap && x * 4 <= r.rangeSize()).toArray());
+        int d = !r.fixedSize() || r.rangeSize() < 128 ? 0 : firstDivisor(r.rangeSize(), java.util.stream.IntStream.of(256, 128, 64, 32, 16).filter(x -> x <= cap && x * 4 <= r.rangeSize()).toArray());
         if (d > k) { k = d; shared = r; }
       }
-    if (!loops(cur).isEmpty()) {
+    if (launch) {
       int n = loops(cur).getFirst().rangeSize();
       int l = shared != null ? 1 : n <= Math.min(32, cap) ? n : firstDivisor(n, java.util.stream.IntStream.of(256, 128, 64, 32).filter(x -> x <= cap).toArray());
       if (l == 0) cur = add(opts, cur, new Opt(OptOp.PADTO, 0, l = Math.min(32, cap)));
@@ -263,6 +284,18 @@ public final class Optimizer {
       } catch (IllegalArgumentException e) { /* nested or several reductions: each work-item reduces on its own */ }
     }
     return opts;
+  }
+
+  /** The tile size a dim allows: the largest of 16, 8, 4 dividing it, 8 for a symbolic one (padded), 0 if none. */
+  private static int tileDivisor(UOp r) { return r.fixedSize() ? firstDivisor(r.rangeSize(), 16, 8, 4) : 8; }
+
+  /** size / k where k divides size: a constant's quotient, or q·(c/k) for a symbolic size q·c with k dividing c; else null. */
+  private static UOp quotient(UOp size, int k) {
+    if (k < 1) return null;
+    if (size.isConst()) return size.asLong() % k == 0 ? UOp.idx(size.asLong() / k) : null;
+    if (size.op() != Ops.MUL || !size.src(1).isConst() || size.src(1).asLong() % k != 0) return null;
+    long c = size.src(1).asLong() / k;
+    return c == 1 ? size.src(0) : size.src(0).mul(c);
   }
 
   private static UOp add(List<Opt> opts, UOp ast, Opt o) {

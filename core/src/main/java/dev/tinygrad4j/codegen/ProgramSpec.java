@@ -3,6 +3,7 @@ package dev.tinygrad4j.codegen;
 import dev.tinygrad4j.DType;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.Variable;
 import dev.tinygrad4j.uop.UOp.AxisType;
 
 import java.util.Arrays;
@@ -14,10 +15,38 @@ import java.util.List;
  * work-items, or the THREAD range a CPU splits across cores), the opts applied, the linearized program and its
  * source. {@link Codegen#compile} is the only way to make one.
  *
+ * A kernel symbolic in some {@link Variable}s takes their values as one more int32 buffer, the last parameter (the
+ * program reads them from it at its start); the elements the other buffers must hold then depend on the values, and
+ * {@link #needs(int[])} computes them for a launch.
+ *
  * @param threads the size of the THREAD range split across cores (0: none)
+ * @param vars    the variables the kernel reads, in the order of the values its last buffer holds (none: no such buffer)
+ * @param sized   the memory accesses whose extent depends on the variables (their buffers' needs are settled at launch)
  */
 public record ProgramSpec(String name, UOp ast, List<Optimizer.Opt> opts, List<UOp> linear, List<Param> params, Launch launch,
-                          int threads, Source source) {
+                          int threads, Source source, List<Variable> vars, List<Access> sized) {
+  /** A load or store into buffer parameter buffer at index, an expression of the variables. */
+  public record Access(int buffer, UOp index) {}
+
+  /**
+   * The elements each buffer parameter must hold for a launch with these variable values (in {@link #vars} order):
+   * the fixed needs, raised by the accesses that depend on the variables, evaluated at these values.
+   */
+  public long[] needs(int[] values) {
+    var out = params.stream().mapToLong(Param::needs).toArray();
+    if (sized.isEmpty()) return out;
+    if (values.length != vars.size()) throw new IllegalArgumentException("kernel " + name + " reads " + vars + ", got " + values.length + " values");
+    var bound = new java.util.HashMap<UOp, UOp>();
+    for (int i = 0; i < values.length; i++) bound.put(vars.get(i).node(), UOp.idx(vars.get(i).check(values[i])));
+    var memo = new java.util.IdentityHashMap<UOp, UOp>();
+    for (var a : sized) {
+      var idx = Codegen.simplify(a.index().substitute(bound, memo));
+      if (idx.vmin() < 0) throw new IllegalStateException("kernel " + name + ": an index into buffer " + a.buffer() + " can be " + idx.vmin() + " at " + vars + " = " + java.util.Arrays.toString(values));
+      out[a.buffer()] = Math.max(out[a.buffer()], idx.vmax() + 1);
+    }
+    return out;
+  }
+
   /**
    * The operations one launch executes: every ALU op, load and store counted once per iteration of the loops around
    * it (a launch's size, for choosing how to run it; not a timing).
@@ -27,7 +56,7 @@ public record ProgramSpec(String name, UOp ast, List<Optimizer.Opt> opts, List<U
     var outer = new java.util.ArrayDeque<Long>(); // iterations outside each open loop
     for (var u : linear) {
       switch (u.op()) {
-        case RANGE -> { outer.push(times); times *= u.rangeSize(); }
+        case RANGE -> { outer.push(times); times *= u.src(0).vmax(); } // a symbolic size counts as its largest
         case ENDRANGE -> times = outer.pop();
         case CONST, DEFINE_GLOBAL, DEFINE_LOCAL, DEFINE_ACC, BARRIER -> { }
         default -> total += times;

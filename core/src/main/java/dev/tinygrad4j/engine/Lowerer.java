@@ -21,18 +21,36 @@ final class Lowerer {
 
   private final Map<Buffer, UOp> params = new LinkedHashMap<>();
   private final Map<Key, UOp> memo = new HashMap<>();
+  private final Map<Integer, UOp> vars;
+  private final Map<Buffer, UOp> made;
+  private final Map<UOp, UOp[]> symbolic = new java.util.IdentityHashMap<>();
   private int ranges;
 
+  private Lowerer(Map<Integer, UOp> vars, Map<Buffer, UOp> made) { this.vars = vars; this.made = made; }
+
   /** The kernel AST that computes value into out, and the buffers its parameters stand for (out first). */
-  static UOp lower(UOp value, Buffer out, List<Buffer> bufsOut) {
-    var l = new Lowerer();
+  static UOp lower(UOp value, Buffer out, List<Buffer> bufsOut) { return lower(value, out, bufsOut, Map.of(), new java.util.HashMap<>()); }
+
+  /**
+   * As {@link #lower(UOp, Buffer, List)}, with every dimension whose size is a key of vars given as that variable
+   * (DEFINE_VAR): loop ranges, strides and bounds over it are symbolic, so the AST is the same for every size the
+   * variable is bound to. Every decision the lowering takes (which dims are 1, how a reshape regroups) comes from the
+   * actual sizes, and the variable holds the actual size at launch: the kernel computes what the fixed-size one would.
+   * made holds the symbolic element counts of the buffers earlier kernels of the schedule wrote (a view of one
+   * regroups from that count); this kernel's output is added.
+   */
+  static UOp lower(UOp value, Buffer out, List<Buffer> bufsOut, Map<Integer, UOp> vars, Map<Buffer, UOp> made) {
+    var l = new Lowerer(vars, made);
     l.param(out);
     var shape = value.shape();
+    var sizes = l.sizes(value);
     var idx = new ArrayList<UOp>();
-    for (int s : shape) idx.add(l.range(s, UOp.AxisType.LOOP));
+    for (int i = 0; i < shape.length; i++) idx.add(l.range(shape[i], sizes[i], UOp.AxisType.LOOP));
     var v = l.lower(value, idx, UOp.cnst(DType.BOOL, 1L));
-    var store = UOp.of(Ops.STORE, DType.BOOL, null, l.params.get(out), flat(idx, shape), v);
+    var store = UOp.of(Ops.STORE, DType.BOOL, null, l.params.get(out), flat(idx, sizes), v);
     bufsOut.addAll(l.params.keySet());
+    var count = prod(sizes, 0, sizes.length);
+    if (!count.isConst()) made.put(out, count);
     return UOp.of(Ops.SINK, DType.BOOL, null, store);
   }
 
@@ -40,27 +58,96 @@ final class Lowerer {
     return params.computeIfAbsent(b, k -> UOp.of(Ops.DEFINE_GLOBAL, k.dtype(), params.size()));
   }
 
-  private UOp range(int size, UOp.AxisType type) { return size == 1 ? UOp.idx(0) : UOp.range(size, ranges++, type); }
+  private UOp range(int size, UOp sym, UOp.AxisType type) { return size == 1 ? UOp.idx(0) : UOp.range(sym, ranges++, type); }
 
-  /** Row-major flat index of idx in shape. */
-  static UOp flat(List<UOp> idx, int[] shape) {
+  /** A size as the kernel sees it where nothing says more: its variable if one is bound to this size, else the constant. */
+  private UOp dim(long size) {
+    var v = size > 1 && size <= Integer.MAX_VALUE ? vars.get((int) size) : null;
+    return v != null ? v : UOp.idx(size);
+  }
+
+  /**
+   * The sizes of u's dims as the kernel sees them, each equal to the actual size at the bound values: from the sizes of
+   * its source where a dim carries over (a dim a reshape merges is the product of the merged ones, so [n, 16] flattened
+   * is n*16), else {@link #dim}.
+   */
+  @SuppressWarnings("unchecked")
+  private UOp[] sizes(UOp u) {
+    var done = symbolic.get(u);
+    if (done != null) return done;
+    var shape = u.shape();
+    var out = new UOp[shape.length];
+    var in = u.src().isEmpty() ? null : u.src(0).shape();
+    var src = in == null || vars.isEmpty() ? null : sizes(u.src(0));
+    for (int i = 0; i < out.length; i++) out[i] = dim(shape[i]);
+    if (u.op() == Ops.BUFFER && made.containsKey(u.buffer())) out[0] = made.get(u.buffer());
+    if (src != null) switch (u.op()) {
+      case RESHAPE -> {
+        for (int[] g : groups(in, shape)) {
+          if (g[3] - g[2] == 1) out[g[2]] = prod(src, g[0], g[1]); // one dim made of several: their product
+          else if (g[1] - g[0] == 1 && !src[g[0]].isConst()) { // a symbolic one split: the outermost fixed part is the quotient
+            for (int j = g[2]; j < g[3]; j++) {
+              if (shape[j] == 1 || !out[j].isConst()) continue;
+              var rest = new ArrayList<UOp>(java.util.Arrays.asList(out).subList(g[2], g[3]));
+              rest.remove(j - g[2]);
+              out[j] = dev.tinygrad4j.codegen.Codegen.simplify(UOp.alu(Ops.IDIV, src[g[0]], prod(rest.toArray(UOp[]::new), 0, rest.size())));
+              break;
+            }
+          }
+        }
+      }
+      case PERMUTE -> {
+        var p = (List<Integer>) u.arg();
+        for (int i = 0; i < out.length; i++) out[i] = src[p.get(i)];
+      }
+      case EXPAND -> { for (int i = 0; i < out.length; i++) if (shape[i] == in[i]) out[i] = src[i]; }
+      case PAD, SHRINK -> { // a symbolic dim padded, or cut by less than half, stays symbolic: n + 3, n - 2
+        for (int i = 0; i < out.length; i++)
+          if (shape[i] == in[i] || !src[i].isConst() && out[i].isConst() && (u.op() == Ops.PAD || 2L * shape[i] > in[i]))
+            out[i] = shape[i] == in[i] ? src[i] : src[i].add(shape[i] - in[i]);
+      }
+      case REDUCE_AXIS -> { for (int i = 0; i < out.length; i++) out[i] = shape[i] == in[i] ? src[i] : UOp.idx(1); }
+      case FLIP -> System.arraycopy(src, 0, out, 0, out.length);
+      default -> { // elementwise: a source's symbolic size where it has one
+        for (int k = 0; k < u.src().size(); k++) {
+          if (!java.util.Arrays.equals(u.src(k).shape(), shape)) continue;
+          var sk = sizes(u.src(k));
+          for (int i = 0; i < out.length; i++) if (out[i].isConst() && !sk[i].isConst()) out[i] = sk[i];
+        }
+      }
+    }
+    symbolic.put(u, out);
+    return out;
+  }
+
+  /** The product of sizes from..to-1 (constants folded). */
+  private static UOp prod(UOp[] sizes, int from, int to) {
+    long c = 1;
+    UOp sym = null;
+    for (int i = from; i < to; i++) {
+      var d = sizes[i];
+      if (d.isConst()) c *= d.asLong(); else sym = sym == null ? d : sym.mul(d);
+    }
+    return sym == null ? UOp.idx(c) : c == 1 ? sym : sym.mul(c);
+  }
+
+  /** Row-major flat index of idx in a shape of these sizes. */
+  private static UOp flat(List<UOp> idx, UOp[] sizes) {
     UOp out = null;
-    long stride = 1;
-    for (int i = shape.length - 1; i >= 0; i--) {
-      var term = stride == 1 ? idx.get(i) : idx.get(i).mul(stride);
+    for (int i = sizes.length - 1; i >= 0; i--) {
+      var stride = prod(sizes, i + 1, sizes.length);
+      var term = stride.isConst(1) ? idx.get(i) : idx.get(i).mul(stride);
       out = out == null ? term : term.add(out);
-      stride *= shape[i];
     }
     return out == null ? UOp.idx(0) : out;
   }
 
   /**
-   * The index into shape `in` of the element at idx in `shape` (same size). Dims are matched in groups of equal
-   * product, so dims a reshape leaves alone keep their index and only a regrouped run is flattened and split.
+   * How a reshape from `in` to `shape` (same size) regroups dims: runs {i0, i1, j0, j1} where in[i0..i1) and
+   * shape[j0..j1) have equal products, as short as possible.
    */
-  static List<UOp> reshapeIndex(List<UOp> idx, int[] shape, int[] in) {
-    var old = new ArrayList<UOp>();
-    if (UOp.prod(in) == 0) { for (int ignored : in) old.add(UOp.idx(0)); return old; }
+  private static List<int[]> groups(int[] in, int[] shape) {
+    var out = new ArrayList<int[]>();
     int i = 0, j = 0;
     while (i < in.length || j < shape.length) {
       int i0 = i, j0 = j;
@@ -70,13 +157,31 @@ final class Lowerer {
         else if (j < shape.length) pn *= shape[j++];
         else break;
       }
-      var f = flat(idx.subList(j0, j), java.util.Arrays.copyOfRange(shape, j0, j));
-      long stride = po;
+      out.add(new int[]{i0, i, j0, j});
+    }
+    return out;
+  }
+
+  /**
+   * The index into shape `in` of the element at idx in `shape` (same size). Dims are matched in groups of equal
+   * product, so dims a reshape leaves alone keep their index and only a regrouped run is flattened and split.
+   */
+  static List<UOp> reshapeIndex(List<UOp> idx, int[] shape, int[] in) {
+    var l = new Lowerer(Map.of(), Map.of());
+    return l.regroup(idx, shape, in, java.util.Arrays.stream(shape).mapToObj(UOp::idx).toArray(UOp[]::new),
+        java.util.Arrays.stream(in).mapToObj(UOp::idx).toArray(UOp[]::new));
+  }
+
+  private List<UOp> regroup(List<UOp> idx, int[] shape, int[] in, UOp[] sizes, UOp[] inSizes) {
+    var old = new ArrayList<UOp>();
+    if (UOp.prod(in) == 0) { for (int ignored : in) old.add(UOp.idx(0)); return old; }
+    for (int[] g : groups(in, shape)) {
+      var f = flat(idx.subList(g[2], g[3]), java.util.Arrays.copyOfRange(sizes, g[2], g[3]));
       boolean outer = true; // no dim of size > 1 before this one in the group: no wrap-around to take off
-      for (int m = i0; m < i; m++) {
-        stride /= in[m];
-        var d = stride == 1 ? f : f.idiv(stride);
-        old.add(in[m] == 1 ? UOp.idx(0) : outer ? d : d.mod(in[m]));
+      for (int m = g[0]; m < g[1]; m++) {
+        var stride = prod(inSizes, m + 1, g[1]);
+        var d = stride.isConst(1) ? f : UOp.alu(Ops.IDIV, f, stride);
+        old.add(in[m] == 1 ? UOp.idx(0) : outer ? d : UOp.alu(Ops.MOD, d, inSizes[m]));
         if (in[m] > 1) outer = false;
       }
     }
@@ -95,6 +200,7 @@ final class Lowerer {
   @SuppressWarnings("unchecked")
   private UOp lowerNew(UOp u, List<UOp> idx, UOp valid) {
     var in = u.src().isEmpty() ? null : u.src(0).shape();
+    var sin = in == null ? null : sizes(u.src(0));
     var shape = u.shape();
     return switch (u.op()) {
       case BUFFER -> {
@@ -108,7 +214,7 @@ final class Lowerer {
       }
       case CONST -> u;
       case ARANGE -> idx.get(0).cast(u.dtype());
-      case RESHAPE -> lower(u.src(0), reshapeIndex(idx, shape, in), valid);
+      case RESHAPE -> lower(u.src(0), regroup(idx, shape, in, sizes(u), sin), valid);
       case PERMUTE -> {
         var p = (List<Integer>) u.arg();
         var old = new UOp[p.size()];
@@ -123,13 +229,17 @@ final class Lowerer {
       case SHRINK -> {
         var a = (List<List<Integer>>) u.arg();
         var old = new ArrayList<UOp>();
-        for (int i = 0; i < in.length; i++) old.add(idx.get(i).add(a.get(i).get(0)));
+        for (int i = 0; i < in.length; i++) {
+          int start = a.get(i).get(0), fromEnd = in[i] - start;
+          // over a symbolic dim, a start nearer its end than its beginning (x[-1]) is counted from the end
+          old.add(!sin[i].isConst() && fromEnd < start ? idx.get(i).add(sin[i]).add(-fromEnd) : idx.get(i).add(start));
+        }
         yield lower(u.src(0), old, valid);
       }
       case FLIP -> {
         var axes = (List<Integer>) u.arg();
         var old = new ArrayList<UOp>();
-        for (int i = 0; i < in.length; i++) old.add(axes.contains(i) ? idx.get(i).mul(-1).add(in[i] - 1) : idx.get(i));
+        for (int i = 0; i < in.length; i++) old.add(axes.contains(i) ? idx.get(i).mul(-1).add(sin[i]).add(-1) : idx.get(i));
         yield lower(u.src(0), old, valid);
       }
       case PAD -> {
@@ -140,7 +250,7 @@ final class Lowerer {
           int before = a.get(i).get(0);
           var j = idx.get(i).add(-before);
           old.add(j);
-          if (before > 0 || a.get(i).get(1) > 0) cond = cond.and(UOp.idx(-1).lt(j)).and(j.lt(in[i]));
+          if (before > 0 || a.get(i).get(1) > 0) cond = cond.and(UOp.idx(-1).lt(j)).and(j.lt(sin[i]));
         }
         var inner = lower(u.src(0), old, valid.and(cond));
         yield UOp.alu(Ops.WHERE, cond, inner, UOp.cnst(u.dtype(), 0L));
@@ -148,7 +258,7 @@ final class Lowerer {
       case GATHER -> { // data-dependent index: the load is gated to the axis' range, like padding
         int ax = (Integer) u.arg();
         var v = lower(u.src(1), idx, valid);
-        var cond = UOp.idx(-1).lt(v).and(v.lt(in[ax]));
+        var cond = UOp.idx(-1).lt(v).and(v.lt(sin[ax]));
         var old = new ArrayList<>(idx);
         old.set(ax, v);
         yield UOp.alu(Ops.WHERE, cond, lower(u.src(0), old, valid.and(cond)), UOp.cnst(u.dtype(), 0L));
@@ -159,7 +269,7 @@ final class Lowerer {
         var inner = new ArrayList<>(idx);
         var rs = new ArrayList<UOp>();
         for (int ax : arg.axes()) {
-          var r = range(in[ax], UOp.AxisType.REDUCE);
+          var r = range(in[ax], sin[ax], UOp.AxisType.REDUCE);
           inner.set(ax, r);
           if (r.op() == Ops.RANGE) rs.add(r);
         }

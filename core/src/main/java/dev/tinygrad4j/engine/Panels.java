@@ -88,8 +88,9 @@ final class Panels {
     if (idx.op() != Ops.ADD) return null;
     for (int i = 0; i < 2; i++) {
       var term = idx.src(i); var rn = idx.src(1 - i);
-      if (term.op() != Ops.MUL || !term.src(1).isConst() || rn.op() != Ops.RANGE || rn.axisType() != AxisType.LOOP) continue;
+      if (term.op() != Ops.MUL || !term.src(1).isConst() || rn.op() != Ops.RANGE || rn.axisType() != AxisType.LOOP || !rn.fixedSize()) continue;
       var rk = term.src(0);
+      if (rk.op() != Ops.RANGE || !rk.fixedSize()) continue;
       int n = rn.rangeSize();
       if (rk.op() != Ops.RANGE || !red.src().contains(rk) || term.src(1).asLong() != n) continue;
       int k = rk.rangeSize();

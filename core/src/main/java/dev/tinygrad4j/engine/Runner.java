@@ -1,5 +1,6 @@
 package dev.tinygrad4j.engine;
 
+import dev.tinygrad4j.DType;
 import dev.tinygrad4j.Flags;
 import dev.tinygrad4j.codegen.Codegen;
 import dev.tinygrad4j.codegen.Linearizer;
@@ -27,15 +28,37 @@ public final class Runner {
   private Runner() {}
 
   /** A kernel ready to launch: its spec and its device's program. */
-  public record Compiled(ProgramSpec spec, Device.Program program) {}
+  public static final class Compiled {
+    private final ProgramSpec spec;
+    private final Device.Program program;
+    private final Map<List<Integer>, long[]> needs = new java.util.concurrent.ConcurrentHashMap<>(); // a symbolic kernel's, by values
+
+    public Compiled(ProgramSpec spec, Device.Program program) { this.spec = spec; this.program = program; }
+    /** What codegen made. */
+    public ProgramSpec spec() { return spec; }
+    /** The device's program. */
+    public Device.Program program() { return program; }
+
+    /** The elements each buffer must hold at these variable values (worked out once per values). */
+    long[] needs(int[] vars) {
+      if (spec.sized().isEmpty()) return spec.needs(vars);
+      var key = java.util.Arrays.stream(vars).boxed().toList();
+      var n = needs.get(key);
+      if (n == null) {
+        if (needs.size() > 1024) needs.clear();
+        needs.put(key, n = spec.needs(vars));
+      }
+      return n;
+    }
+  }
 
   /**
    * What a capture records: a kernel launch on buffers, a copy between devices, or the use of a copy kept from
    * before (valid while its source has the version it had), or a check of a computed flag.
    */
   public sealed interface Step permits Launch, Transfer, Kept, Verify {}
-  /** A launch of a compiled kernel on buffers (one per parameter; the first is written). */
-  public record Launch(Compiled kernel, List<Buffer> bufs) implements Step {}
+  /** A launch of a compiled kernel on buffers (one per parameter; the first is written) with its variables' values. */
+  public record Launch(Compiled kernel, List<Buffer> bufs, int[] vars) implements Step {}
   /** A copy of src's contents into dst. */
   public record Transfer(Buffer dst, Buffer src) implements Step {}
   /** A copy made before the capture and used by it: valid while source keeps this version. */
@@ -169,7 +192,7 @@ public final class Runner {
     for (var item : plan.items()) {
       switch (item) {
         case Schedule.Copy c -> transfer(c.dst(), c.src());
-        case Schedule.Kernel k -> launch(join(programs.get(next++)), k.bufs());
+        case Schedule.Kernel k -> launch(join(programs.get(next++)), k.bufs(), k.vars());
       }
     }
     Schedule.commit(plan); // only now: a schedule that failed halfway leaves no half-made results behind
@@ -252,7 +275,7 @@ public final class Runner {
   }
 
   /** Compiles (once) and launches one kernel of a schedule. */
-  public static void run(Schedule.Kernel k) { launch(compile(k.device(), k.name(), k.ast()), k.bufs()); }
+  public static void run(Schedule.Kernel k) { launch(compile(k.device(), k.name(), k.ast()), k.bufs(), k.vars()); }
 
   /** Copies src's contents into dst through the host. */
   public static void transfer(Buffer dst, Buffer src) {
@@ -282,14 +305,35 @@ public final class Runner {
     }
   }
 
-  /** Launches a compiled kernel on these buffers (one per parameter) once they pass the spec's bounds. */
-  public static void launch(Compiled c, List<Buffer> bufs) {
+  private record Values(Device device, List<Integer> values) {}
+  /** Buffers holding variable values, the most recently used per device and values (a launch reads them, none writes). */
+  private static final Map<Values, Buffer> VALUES = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(64, 0.75f, true) {
+    @Override protected boolean removeEldestEntry(Map.Entry<Values, Buffer> e) { return size() > 1024; }
+  });
+
+  private static Buffer values(Device dev, int[] vars) {
+    return VALUES.computeIfAbsent(new Values(dev, java.util.Arrays.stream(vars).boxed().toList()),
+        k -> new Buffer(dev, DType.INT32, vars.length).copyIn(java.lang.foreign.MemorySegment.ofArray(vars.clone())));
+  }
+
+  /** Launches a compiled kernel with no variables on these buffers (one per parameter) once they pass the spec's bounds. */
+  public static void launch(Compiled c, List<Buffer> bufs) { launch(c, bufs, new int[0]); }
+
+  /**
+   * Launches a compiled kernel on these buffers (one per buffer parameter; a symbolic kernel's values buffer is made
+   * here from vars) once they pass the spec's bounds at these variable values.
+   */
+  public static void launch(Compiled c, List<Buffer> bufs, int[] vars) {
     var spec = c.spec();
-    if (bufs.size() != spec.params().size()) throw new IllegalStateException("kernel " + spec.name() + " takes " + spec.params().size() + " buffers, got " + bufs.size());
-    var mems = new Object[bufs.size()];
-    for (int i = 0; i < mems.length; i++) {
+    int values = spec.vars().isEmpty() ? 0 : 1; // a symbolic kernel's last parameter: the values, passed here
+    if (bufs.size() + values != spec.params().size())
+      throw new IllegalStateException("kernel " + spec.name() + " takes " + (spec.params().size() - values) + " buffers, got " + bufs.size());
+    var needs = c.needs(vars);
+    var mems = new Object[bufs.size() + values];
+    if (values > 0) mems[bufs.size()] = values(bufs.getFirst().device(), vars).mem();
+    for (int i = 0; i < bufs.size(); i++) {
       var b = bufs.get(i);
-      long need = spec.params().get(i).needs();
+      long need = needs[i];
       if (b.size() < need) throw new IllegalStateException("kernel " + spec.name() + " reads or writes " + need + " elements of buffer " + i + ", which has " + b.size());
       mems[i] = b.mem();
     }
@@ -299,7 +343,7 @@ public final class Runner {
     long ns = System.nanoTime() - t0;
     bufs.getFirst().written();
     var cap = CAPTURE.get();
-    if (cap != null) cap.log().add(new Launch(c, List.copyOf(bufs)));
+    if (cap != null) cap.log().add(new Launch(c, List.copyOf(bufs), vars));
 
     KERNELS_RUN.incrementAndGet();
     KERNEL_NANOS.addAndGet(ns);

@@ -4,6 +4,8 @@ import dev.tinygrad4j.runtime.Buffer;
 import dev.tinygrad4j.runtime.Device;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.Variable;
+import dev.tinygrad4j.codegen.Codegen;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,8 +27,17 @@ public final class Schedule {
 
   /** One step of a schedule. */
   public sealed interface Item permits Kernel, Copy {}
-  /** A kernel: its AST and the buffers for its parameters (output first). */
-  public record Kernel(String name, UOp ast, List<Buffer> bufs) implements Item {
+  /** A kernel: its AST, the buffers for its parameters (output first) and the values of the variables it reads. */
+  public record Kernel(String name, UOp ast, List<Buffer> bufs, int[] vars) implements Item {
+    /** A kernel over buffers with no variables. */
+    public Kernel(String name, UOp ast, List<Buffer> bufs) { this(name, ast, bufs, new int[0]); }
+
+    /** A kernel whose AST may read variables: their values, in {@link Codegen#vars} order, taken from binds. */
+    static Kernel of(String name, UOp ast, List<Buffer> bufs, Map<Variable, Integer> binds) {
+      var used = Codegen.vars(ast);
+      return new Kernel(name, ast, bufs, used.stream().mapToInt(binds::get).toArray());
+    }
+
     /** The device it runs on: that of its output. */
     public Device device() { return bufs.getFirst().device(); }
   }
@@ -72,20 +83,28 @@ public final class Schedule {
    * and CUSTOM_GRAD;
    * below a COPY the device is the copy's source.
    */
-  private static UOp substitute(UOp u, Device dev, Map<Device, Map<UOp, UOp>> memos) {
+  private static UOp substitute(UOp u, Device dev, Map<Device, Map<UOp, UOp>> memos, Map<Variable, Integer> binds) {
     var memo = memos.computeIfAbsent(dev, d -> new IdentityHashMap<>());
     var done = memo.get(u);
     if (done != null) return done;
     var r = realizedOn(u, dev);
-    if (r == null && u.op() == Ops.CUSTOM_GRAD) r = substitute(u.src(0), dev, memos); // only the value is computed
+    if (r == null && u.op() == Ops.CUSTOM_GRAD) r = substitute(u.src(0), dev, memos, binds); // only the value is computed
     if (r == null) {
       var srcDev = u.op() == Ops.COPY && u.src(0).device() != null ? u.src(0).device() : dev;
       var src = new ArrayList<UOp>();
-      for (var s : u.src()) src.add(substitute(s, srcDev, memos));
+      for (var s : u.src()) src.add(substitute(s, srcDev, memos, binds));
       var n = u.withSrc(src);
       r = realizedOn(n, dev);
       if (r == null) r = switch (n.op()) { // ASSIGN stays: a point whose output may be its target's buffer
         case DETACH -> n.src(0);
+        case BIND -> {
+          var b = (UOp.Bind) n.arg();
+          int value = n.shape()[b.axis()];
+          var was = binds.putIfAbsent(b.variable(), value);
+          if (was != null && was != value)
+            throw new IllegalArgumentException("Variable " + b.variable() + " is bound to " + was + " and to " + value + " in one realize");
+          yield n.src(0);
+        }
         case RESHAPE -> n.src(0).op() == Ops.RESHAPE ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view
         case REDUCE_AXIS -> splitReduce(n);
         case CONTIGUOUS -> isView(n.src(0)) ? n.src(0) : n;
@@ -194,8 +213,12 @@ public final class Schedule {
   public static Plan create(List<UOp> roots, List<Device> devices) {
     if (dev.tinygrad4j.uop.Spec.enabled()) roots.forEach(dev.tinygrad4j.uop.Spec::tensor);
     var memos = new HashMap<Device, Map<UOp, UOp>>();
+    var binds = new java.util.TreeMap<Variable, Integer>(java.util.Comparator.comparing(Variable::name).thenComparingInt(Variable::min).thenComparingInt(Variable::max));
     var rs = new ArrayList<UOp>();
-    for (int i = 0; i < roots.size(); i++) rs.add(substitute(roots.get(i), devices.get(i), memos));
+    for (int i = 0; i < roots.size(); i++) rs.add(substitute(roots.get(i), devices.get(i), memos, binds));
+    var vars = new HashMap<Integer, UOp>(); // a size → the variable kernels read it from (size 1 stays a broadcast dim)
+    binds.forEach((v, size) -> { if (size > 1) vars.putIfAbsent(size, v.node()); });
+    var made = new IdentityHashMap<Buffer, UOp>(); // buffers this schedule writes whose element count is symbolic
     var points = new LinkedHashSet<UOp>();
     var deviceOfPoint = new IdentityHashMap<UOp, Device>();
     for (int i = 0; i < rs.size(); i++) {
@@ -227,18 +250,18 @@ public final class Schedule {
         UOp ast = null;
         if (order.inPlace().contains(n)) { // the value written over its own buffer: only where each element reads its own old value
           out = n.src(0).buffer();
-          ast = Lowerer.lower(value, out, bufs);
+          ast = Lowerer.lower(value, out, bufs, vars, made);
           if (!readsOnlyWhereItStores(ast, 0)) { out = null; bufs.clear(); }
           else overwritten.add(out);
         }
         if (out == null) {
           out = new Buffer(dev, n.dtype(), elements(n));
-          ast = Lowerer.lower(value, out, bufs);
+          ast = Lowerer.lower(value, out, bufs, vars, made);
         }
         for (var b : bufs) if (b.device() != dev) throw new IllegalArgumentException(
             "a kernel on " + dev.name() + " reads a buffer on " + b.device().name() + ": move tensors with to(device) first");
         if (!dev.target().gpu()) ast = Panels.apply(ast, bufs, items, panels);
-        items.add(new Kernel(name(ast, n.shape()), ast, bufs));
+        items.add(Kernel.of(name(ast, n.shape()), ast, bufs, binds));
       }
       if (out == null) out = new Buffer(dev, n.dtype(), 0);
       // a buffer overwritten in place holds its next generation once the plan has run

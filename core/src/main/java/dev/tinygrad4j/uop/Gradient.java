@@ -71,6 +71,7 @@ public final class Gradient {
       rule(ret(WHERE), b -> Arrays.asList(null, where(r(b).src(0), g(b), c(g(b), 0)), where(r(b).src(0), c(g(b), 0), g(b)))),
       rule(ret(CAST), b -> List.of(g(b).cast(r(b).src(0).dtype()))),
       rule(ret(CONTIGUOUS), b -> List.of(g(b))),
+      rule(ret(BIND), b -> List.of(g(b))),
       rule(ret(CUSTOM_GRAD), b -> {
         var out = new java.util.ArrayList<UOp>();
         out.add(null);

@@ -8,6 +8,9 @@ public enum Ops {
   RESHAPE, PERMUTE, EXPAND, PAD, SHRINK, FLIP,
   // graph structure
   REDUCE_AXIS, CONTIGUOUS, COPY, DETACH,
+  // src 0 with a Variable (arg: UOp.Bind) bound to the size of one of its dims: the value is src 0's; the schedule makes
+  // its kernels symbolic in that size
+  BIND,
   // the value of src 0 with its gradient to src 1.. given by a function (arg); src 0 passes no gradient
   CUSTOM_GRAD,
   // src 0 read at the int index src 1 holds along axis arg, elsewhere at the output's own index (torch.gather);
@@ -24,6 +27,8 @@ public enum Ops {
   // kernels: parameters, loops, memory, reduction, outputs; DEFINE_LOCAL is memory shared by a work-group, readable
   // (as a BARRIER over the STOREs into it) once every work-item of the group has stored
   DEFINE_GLOBAL, DEFINE_LOCAL, RANGE, LOAD, STORE, BARRIER, REDUCE, SINK,
+  // a kernel's int32 parameter holding a Variable's value (arg: the Variable), set at launch
+  DEFINE_VAR,
   // linearized programs only
   DEFINE_ACC, ASSIGN, ENDRANGE;
 

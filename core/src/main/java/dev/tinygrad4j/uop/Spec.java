@@ -63,6 +63,8 @@ public final class Spec {
         case FLIP -> require(ints(u.arg()) && ((List<Integer>) u.arg()).stream().allMatch(a -> a >= 0 && a < u.shape().length), "tensor", u, "axes of the source");
         case REDUCE_AXIS -> require(u.arg() instanceof UOp.ReduceArg(var op, var axes) && Set.of(Ops.ADD, Ops.MAX, Ops.MUL).contains(op)
             && axes.stream().allMatch(a -> a >= 0 && a < u.shape().length) && s.getFirst().dtype() == u.dtype(), "tensor", u, "ADD, MAX or MUL over axes of the source");
+        case BIND -> require(s.size() == 1 && s.getFirst().dtype() == u.dtype() && u.arg() instanceof UOp.Bind(var v, var axis)
+            && axis >= 0 && axis < u.shape().length && u.shape()[axis] >= v.min() && u.shape()[axis] <= v.max(), "tensor", u, "a variable bound to a dim of its source, within its range");
         case CONTIGUOUS, DETACH -> require(s.size() == 1 && s.getFirst().dtype() == u.dtype(), "tensor", u, "one source of its dtype");
         case COPY -> require(s.size() == 1 && u.arg() instanceof dev.tinygrad4j.runtime.Device && s.getFirst().dtype() == u.dtype(), "tensor", u, "a target device, one source of its dtype");
         case CUSTOM_GRAD -> require(!s.isEmpty() && u.arg() instanceof java.util.function.Function && s.getFirst().dtype() == u.dtype(), "tensor", u, "a gradient function and the value first");
@@ -86,9 +88,10 @@ public final class Spec {
         case SINK -> require(u == sink, "kernel", u, "only at the root");
         case CONST -> constant(u, "kernel");
         case DEFINE_GLOBAL -> require(s.isEmpty() && u.arg() instanceof Integer i && i >= 0, "kernel", u, "a parameter number");
+        case DEFINE_VAR -> require(s.isEmpty() && u.arg() instanceof Variable && u.dtype() == DType.INT32, "kernel", u, "a variable, int32");
         case DEFINE_LOCAL -> require(s.isEmpty() && u.arg() instanceof UOp.Acc a && a.size() > 0, "kernel", u, "an id and a size");
-        case RANGE -> require(s.size() == 1 && s.getFirst().isConst() && s.getFirst().dtype() == DType.INT32 && s.getFirst().asLong() > 0
-            && u.arg() instanceof UOp.Axis && u.dtype() == DType.INT32, "kernel", u, "an int32 range with an Axis and a positive constant size");
+        case RANGE -> require(s.size() == 1 && s.getFirst().dtype() == DType.INT32 && (s.getFirst().isConst() ? s.getFirst().asLong() > 0 : s.getFirst().vmax() > 0)
+            && u.arg() instanceof UOp.Axis && u.dtype() == DType.INT32, "kernel", u, "an int32 range with an Axis and a positive size (constant or symbolic)");
         case LOAD -> memory(u, 2, "kernel");
         case STORE -> {
           memory(u, 3, "kernel");

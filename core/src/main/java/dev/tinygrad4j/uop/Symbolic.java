@@ -60,6 +60,11 @@ public final class Symbolic {
       rule(op(Ops.IDIV, op(Ops.IDIV, var("x"), cvar("a")), cvar("b")).ints()
               .where(u -> u.src(1).asLong() > 0 && u.src(0).src(1).asLong() > 0),
           b -> b.get("x").idiv(b.get("a").asLong() * b.get("b").asLong())),
+      // a product divided by one of its factors (a symbolic size): the other factors; its remainder: 0
+      rule(op(Ops.IDIV, var("x"), var("y")).ints().where(u -> !u.src(1).isConst() && u.src(1).vmin() > 0 && without(u.src(0), u.src(1)) != null),
+          b -> without(b.get("x"), b.get("y"))),
+      rule(op(Ops.MOD, var("x"), var("y")).ints().where(u -> !u.src(1).isConst() && u.src(1).vmin() > 0 && without(u.src(0), u.src(1)) != null),
+          b -> UOp.cnst(b.get("x").dtype(), 0L)),
       // nested masks merge
       rule(op(Ops.WHERE, var("c1"), op(Ops.WHERE, var("c2"), var("x"), cnst(0)), cnst(0)),
           b -> UOp.alu(Ops.WHERE, b.get("c1").and(b.get("c2")), b.get("x"), UOp.cnst(b.get("x").dtype(), 0L))),
@@ -67,6 +72,16 @@ public final class Symbolic {
       rule(op(Ops.CMPLT, op(Ops.ADD, var("y"), cvar("k")), cvar("c")).where(u -> !u.src(0).dtype().isFloat()),
           b -> b.get("y").lt(b.get("c").asLong() - b.get("k").asLong()))
   )));
+
+  /** The product x with one factor f taken out (x = f, or a MUL chain holding f), or null if f is not a factor. */
+  static UOp without(UOp x, UOp f) {
+    if (x == f) return UOp.cnst(x.dtype(), 1L);
+    if (x.op() != Ops.MUL) return null;
+    var a = without(x.src(0), f);
+    if (a != null) return a.isConst(1) ? x.src(1) : a.mul(x.src(1));
+    var b = without(x.src(1), f);
+    return b == null ? null : b.isConst(1) ? x.src(0) : x.src(0).mul(b);
+  }
 
   /** The constant value of an op over constant sources. */
   public static UOp fold(UOp u) {

@@ -34,6 +34,8 @@ public final class UOp {
    * made — a graph over its new contents is a different node from one over its old contents.
    */
   public record BufferRef(dev.tinygrad4j.runtime.Buffer buffer, int generation) {}
+  /** The argument of BIND: the variable and the dimension of the source whose size it is bound to. */
+  public record Bind(Variable variable, int axis) {}
   /** The argument of a tensor-graph ASSIGN: a number of its own, so no two assigns are the same node. */
   public record AssignId(long id) {}
 
@@ -211,7 +213,7 @@ public final class UOp {
       case BUFFER -> new int[]{Math.toIntExact(((BufferRef) arg).buffer().size())};
       case ARANGE -> new int[]{(Integer) arg};
       case ASSIGN -> arg instanceof AssignId ? src(0).shape() : new int[0]; // a tensor's assign, or a linearized accumulator's
-      case CONST, DEFINE_GLOBAL, RANGE, LOAD, STORE, REDUCE, SINK, DEFINE_ACC, ENDRANGE -> new int[0];
+      case CONST, DEFINE_GLOBAL, DEFINE_VAR, RANGE, LOAD, STORE, REDUCE, SINK, DEFINE_ACC, ENDRANGE -> new int[0];
       case RESHAPE, EXPAND -> ints((List<Integer>) arg);
       case PERMUTE -> {
         var s = src(0).shape(); var p = (List<Integer>) arg; var out = new int[p.size()];
@@ -258,6 +260,7 @@ public final class UOp {
     long hi = dtype == DType.BOOL ? 1 : dtype.bits() >= 63 ? Long.MAX_VALUE : dtype.isUnsigned() ? (1L << dtype.bits()) - 1 : (1L << (dtype.bits() - 1)) - 1;
     long[] full = {lo, hi};
     if (op == Ops.CONST) return new long[]{asLong(), asLong()};
+    if (op == Ops.DEFINE_VAR) return new long[]{((Variable) arg).min(), ((Variable) arg).max()};
     if (op == Ops.RANGE) return new long[]{0, Math.max(0, src(0).vmax() - 1)};
     if (op == Ops.ARANGE) return new long[]{0, Math.max(0, (Integer) arg - 1)};
     if (src.isEmpty() || dtype.bits() >= 64) return full;
@@ -291,16 +294,27 @@ public final class UOp {
   }
 
   /** A loop range 0 ≤ r &lt; size. */
-  public static UOp range(int size, int id, AxisType type) { return of(Ops.RANGE, DType.INT32, new Axis(id, type), idx(size)); }
+  public static UOp range(int size, int id, AxisType type) { return range(idx(size), id, type); }
+  /** A loop range 0 ≤ r &lt; end, where end is a constant or an int32 expression of variables (a symbolic size). */
+  public static UOp range(UOp end, int id, AxisType type) { return of(Ops.RANGE, DType.INT32, new Axis(id, type), end); }
+  /** This RANGE with another id or role, over the same end. */
+  public UOp withAxis(int id, AxisType type) { return range(src(0), id, type); }
+  /** True if this RANGE's size is a constant (not symbolic). */
+  public boolean fixedSize() { return src(0).isConst(); }
   /** The role of a RANGE. */
   public AxisType axisType() { return ((Axis) arg).type(); }
   /** The id of a RANGE. */
   public int axisId() { return ((Axis) arg).id(); }
-  /** The size of a RANGE. */
-  public int rangeSize() { return (int) src(0).asLong(); }
+  /** The size of a RANGE of constant size (see {@link #fixedSize}). */
+  public int rangeSize() {
+    if (!fixedSize()) throw new IllegalStateException("range " + arg + " has a symbolic size");
+    return (int) src(0).asLong();
+  }
 
   /** The graph with some nodes replaced (memoized; nodes not reached stay shared). */
   public UOp substitute(Map<UOp, UOp> repl) { return substitute(this, repl, new IdentityHashMap<>()); }
+  /** As {@link #substitute(Map)}, sharing memo (node → result) across calls on one graph. */
+  public UOp substitute(Map<UOp, UOp> repl, Map<UOp, UOp> memo) { return substitute(this, repl, memo); }
 
   private static UOp substitute(UOp u, Map<UOp, UOp> repl, Map<UOp, UOp> memo) {
     var r = repl.get(u);

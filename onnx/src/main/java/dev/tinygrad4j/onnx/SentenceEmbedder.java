@@ -21,6 +21,7 @@ public final class SentenceEmbedder {
   private final OnnxRunner runner;
   private final WordPiece tokenizer;
   private final int maxLength;
+  private final dev.tinygrad4j.uop.Variable tokens; // the sequence length the kernels are symbolic in
   // a JIT per (what, batch, tokens): after two calls of a shape its kernels replay with no graph building or scheduling;
   // the eight most recent shapes are kept
   private final Map<List<Integer>, Jit> jits = new java.util.LinkedHashMap<>(16, 0.75f, true) {
@@ -34,6 +35,7 @@ public final class SentenceEmbedder {
     this.runner = new OnnxRunner(model);
     this.tokenizer = tokenizer;
     this.maxLength = maxLength;
+    this.tokens = new dev.tinygrad4j.uop.Variable("tokens", 1, Math.max(1, maxLength));
   }
 
   /** all-MiniLM-L6-v2 from the classpath (the model jar must be on it), sentences cut at 256 tokens as it was trained. */
@@ -66,7 +68,8 @@ public final class SentenceEmbedder {
   }
 
   private Tensor lastHidden(Tensor[] in) {
-    return runner.run(Map.of("input_ids", in[0], "attention_mask", in[1], "token_type_ids", in[2])).get("last_hidden_state");
+    var ids = in[0].ndim() == 2 && in[0].shape()[1] >= 1 && in[0].shape()[1] <= tokens.max() ? in[0].bind(1, tokens) : in[0]; // one set of kernels for every length
+    return runner.run(Map.of("input_ids", ids, "attention_mask", in[1], "token_type_ids", in[2])).get("last_hidden_state");
   }
 
   private Jit jit(int what, WordPiece.Batch b, java.util.function.Function<Tensor[], Tensor[]> fn) {

@@ -125,4 +125,24 @@ class MiniLmTest {
     for (int call = 0; call < 4; call++) // run, capture, replay, replay
       assertArrayEquals(want, ours.embed(sentences).toFloatArray(), 1e-6f, "call " + call);
   }
+
+  @Test void aNewSentenceLengthCompilesNoKernel() {
+    // the token axis is bound to a Variable: kernels compiled for one padded length serve every other (32, the
+    // model's head size, is a length whose kernels differ: there the head dims are symbolic too)
+    var words = "the quick brown fox jumps over the lazy dog while a small bird sings in the old oak tree near the quiet river".split(" ");
+    java.util.function.IntFunction<String> sentence = n -> java.util.stream.IntStream.range(0, n).mapToObj(i -> words[i % words.length])
+        .collect(java.util.stream.Collectors.joining(" "));
+    ours.embed(List.of(sentence.apply(5))).toFloatArray();
+    for (int n : new int[]{40, 55, 70}) {
+      var b = ours.tokenizer().encode(List.of(sentence.apply(n)), 256);
+      int bucket = (b.inputIds()[0].length + SentenceEmbedder.BUCKET - 1) / SentenceEmbedder.BUCKET * SentenceEmbedder.BUCKET;
+      assertTrue(bucket > 32, "the test needs lengths past 32, got " + bucket);
+      long before = dev.tinygrad4j.engine.Runner.kernelsCompiled();
+      var got = ours.embed(List.of(sentence.apply(n))).toFloatArray();
+      assertEquals(0, dev.tinygrad4j.engine.Runner.kernelsCompiled() - before, "kernels compiled for " + bucket + " tokens");
+      var h = ours.hidden(b); // unpadded, under a JIT of its own: the mean of its rows, normalized, is the embedding
+      var mean = h.mean(1);
+      assertArrayEquals(mean.div(mean.square().sum(-1, true).sqrt()).toFloatArray(), got, 1e-5f, bucket + " tokens");
+    }
+  }
 }

@@ -1,0 +1,118 @@
+package dev.tinygrad4j;
+
+import dev.tinygrad4j.engine.Runner;
+import dev.tinygrad4j.uop.Variable;
+import org.junit.jupiter.api.Test;
+
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A dimension bound to a {@link Variable} gives the values the fixed-size graph gives, for every size, and the kernels
+ * compiled for the first size serve the others: no compile for a new size. On every device.
+ */
+class SymbolicShapeTest {
+  private static final Variable N = new Variable("n", 1, 200);
+
+  private static Tensor input(long seed, int... shape) {
+    Tensor.manualSeed(seed);
+    return Tensor.randn(shape).realize();
+  }
+
+  /** For each size: f over x [n, 16] with n bound equals f over the same x unbound; after the first size nothing compiles. */
+  private static void check(String what, Function<Tensor, Tensor> f, float tol, int... sizes) {
+    for (int k = 0; k < sizes.length; k++) {
+      int n = sizes[k];
+      var x = input(n, n, 16);
+      long before = Runner.kernelsCompiled();
+      var got = f.apply(x.bind(0, N)).toFloatArray();
+      long compiled = Runner.kernelsCompiled() - before;
+      if (k > 0) assertEquals(0, compiled, what + ": size " + n + " compiled " + compiled + " kernels the first size had");
+      var want = f.apply(x).toFloatArray();
+      assertArrayEquals(want, got, tol, what + " at n = " + n);
+    }
+  }
+
+  @Test void elementwiseReductionsAndMatmulOverTheVariableDim() {
+    var w = input(1, 16, 8);
+    check("matmul", x -> x.matmul(w).relu(), 1e-5f, 7, 13, 40, 3);
+    check("sum over n", x -> x.sum(0), 1e-5f, 7, 13, 40, 3);
+    check("softmax over n", x -> x.softmax(0), 1e-6f, 7, 13, 40, 3);
+    check("max and argmax over n", x -> x.max(0).add(x.argmax(0).cast(DType.FLOAT32)), 0, 7, 13, 40, 3);
+    check("rows", x -> x.sub(x.max(1, true)).exp().sum(1), 1e-5f, 7, 13, 40, 3);
+  }
+
+  @Test void attentionWithACausalMask() {
+    check("attention", x -> {
+      int n = x.shape()[0];
+      var scores = x.matmul(x.transpose(0, 1)).mul(0.25);
+      var causal = Tensor.arange(n).reshape(n, 1).lt(Tensor.arange(n).reshape(1, n)); // j > i
+      return causal.where(Double.NEGATIVE_INFINITY, scores).softmax(1).matmul(x);
+    }, 1e-5f, 6, 11, 30, 2);
+  }
+
+  @Test void movementOverTheVariableDim() {
+    check("flip", x -> x.flip(0).mul(2), 0, 5, 9, 33);
+    check("transpose", x -> x.transpose(0, 1).contiguous().add(1), 0, 5, 9, 33);
+    check("regroup [n,16] -> [2,n,8]", x -> x.reshape(2, -1, 8).sum(2), 1e-5f, 5, 9, 33);
+    check("regroup [n,16] -> [n*16]", x -> x.mul(2).reshape(-1).add(3), 0, 5, 9, 33);
+    check("regroup [n*16] -> [n,16]", x -> x.mul(2).reshape(-1).add(3).reshape(-1, 4).sum(1), 0, 5, 9, 33);
+    check("the last row", x -> x.shrink(new int[][]{{x.shape()[0] - 1, x.shape()[0]}, {0, 16}}).mul(2), 0, 5, 9, 33);
+    check("rows but the first two", x -> x.shrink(new int[][]{{2, x.shape()[0]}, {0, 16}}).sum(0), 1e-5f, 5, 9, 33);
+    check("pad n", x -> x.pad(new int[][]{{1, 2}, {0, 0}}).sum(1), 1e-5f, 5, 9, 33);
+    check("pad the other dim", x -> x.pad(new int[][]{{0, 0}, {1, 2}}).add(1), 0, 5, 9, 33);
+    check("cumsum over n", x -> x.cumsum(0), 1e-4f, 5, 9, 33);
+    check("broadcast against a fixed row", x -> x.add(Tensor.arange(16).cast(DType.FLOAT32)), 0, 5, 9, 33);
+  }
+
+  @Test void gatherWithBoundIndices() {
+    var table = input(2, 50, 16);
+    for (int n : new int[]{4, 9, 23}) {
+      int[] ids = new int[n];
+      for (int i = 0; i < n; i++) ids[i] = (i * 7 + n) % 50;
+      var idx = Tensor.of(ids);
+      var got = table.gather(0, idx.bind(0, N).reshape(n, 1).expand(n, 16)).sum(1).toFloatArray();
+      var want = table.gather(0, idx.reshape(n, 1).expand(n, 16)).sum(1).toFloatArray();
+      assertArrayEquals(want, got, 1e-5f, "n = " + n);
+    }
+  }
+
+  @Test void valuesThatAreNotSizesOfTheVariableStayRight() {
+    // a size computed from the bound one that the kernel cannot see as such (a window of 3 rows at a fixed place): fixed
+    for (int n : new int[]{5, 12}) {
+      var x = input(n, n, 16);
+      var got = x.bind(0, N).shrink(new int[][]{{1, 4}, {0, 16}}).sum(1).toFloatArray();
+      assertArrayEquals(x.shrink(new int[][]{{1, 4}, {0, 16}}).sum(1).toFloatArray(), got, 1e-5f);
+    }
+    // a fixed dim of the same size as the bound one becomes symbolic too: still the same values
+    var x = input(3, 16, 16);
+    var y = input(4, 16, 16);
+    assertArrayEquals(x.matmul(y).toFloatArray(), x.bind(0, N).matmul(y).toFloatArray(), 1e-5f);
+  }
+
+  @Test void gradientsThroughABoundDim() {
+    var w = input(5, 16, 8);
+    for (int n : new int[]{6, 17, 31}) {
+      var x = input(n, n, 16);
+      var a = x.detach().requiresGrad(true);
+      a.bind(0, N).matmul(w).tanh().softmax(0).sum().backward();
+      var b = x.detach().requiresGrad(true);
+      b.matmul(w).tanh().softmax(0).sum().backward();
+      assertArrayEquals(b.grad().toFloatArray(), a.grad().toFloatArray(), 1e-5f, "n = " + n);
+    }
+  }
+
+  @Test void errorsNameTheVariable() {
+    var x = input(6, 300, 4);
+    var e = assertThrows(IllegalArgumentException.class, () -> x.bind(0, N));
+    assertTrue(e.getMessage().contains("Variable n") && e.getMessage().contains("300"), e.getMessage());
+    var a = input(7, 5, 4).bind(0, N);
+    var b = input(8, 6, 4).bind(0, N);
+    var e2 = assertThrows(IllegalArgumentException.class, () -> a.sum().add(b.sum()).realize());
+    assertTrue(e2.getMessage().contains("n[1..200]") && e2.getMessage().contains("5") && e2.getMessage().contains("6"), e2.getMessage());
+    assertEquals(input(7, 5, 4).sum().item(), a.sum().item(), 1e-5);
+    assertThrows(IllegalArgumentException.class, () -> new Variable("bad", 0, 4));
+    assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[]{1}).reshape().bind(0, N));
+  }
+}
