@@ -3,6 +3,9 @@ package dev.tinygrad4j;
 import dev.tinygrad4j.engine.Runner;
 import dev.tinygrad4j.engine.Schedule;
 import dev.tinygrad4j.runtime.Buffer;
+import dev.tinygrad4j.uop.Ops;
+import dev.tinygrad4j.uop.UOp;
+import dev.tinygrad4j.uop.Variable;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,6 +13,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -46,29 +50,61 @@ public final class Jit {
   /** Bytes of intermediate buffers the replay keeps, after memory planning (0 before the capture). */
   public long intermediateBytes() { return replay == null ? 0 : replay.intermediateBytes; }
 
-  /** Runs the function (first call), captures it (second), or replays it (later) on these inputs. */
+  /**
+   * Runs the function (first call), captures it (second), or replays it (later) on these inputs. An input may have
+   * dims bound to {@link dev.tinygrad4j.uop.Variable}s ({@link Tensor#bind}): the function gets it bound, and later
+   * calls may give another size there — the captured kernels are symbolic in it, replayed at the new values (buffers
+   * sized for them). Where a replay cannot serve new values (a size the capture could not express in the variables),
+   * the call runs the function instead.
+   */
   public synchronized Tensor[] call(Tensor... inputs) {
-    var sig = Arrays.stream(inputs).map(t -> t.dtype().lowerName() + " " + Arrays.toString(t.shape()) + " on " + t.device()).toList();
+    var binds = new ArrayList<List<UOp.Bind>>();
+    var values = new java.util.TreeMap<Variable, Integer>(java.util.Comparator.comparing(Variable::name).thenComparingInt(Variable::min).thenComparingInt(Variable::max));
+    for (var t : inputs) {
+      var b = new ArrayList<UOp.Bind>();
+      for (var u = t.uop(); u.op() == Ops.BIND; u = u.src(0)) {
+        var bind = (UOp.Bind) u.arg();
+        b.add(bind);
+        var was = values.put(bind.variable(), t.shape()[bind.axis()]);
+        if (was != null && was != t.shape()[bind.axis()])
+          throw new IllegalArgumentException("Jit: variable " + bind.variable() + " is bound to " + was + " and to " + t.shape()[bind.axis()] + " in one call");
+      }
+      binds.add(b);
+    }
+    var sig = new ArrayList<String>();
+    for (int i = 0; i < inputs.length; i++) {
+      var dims = Arrays.stream(inputs[i].shape()).mapToObj(String::valueOf).toArray(String[]::new);
+      for (var b : binds.get(i)) dims[b.axis()] = b.variable().toString();
+      sig.add(inputs[i].dtype().lowerName() + " [" + String.join(", ", dims) + "] on " + inputs[i].device());
+    }
     if (signature == null) signature = sig;
     if (sig.size() != signature.size())
       throw new IllegalArgumentException("Jit: called with " + sig.size() + " inputs, the function was first called with " + signature.size());
     for (int i = 0; i < sig.size(); i++)
       if (!sig.get(i).equals(signature.get(i)))
         throw new IllegalArgumentException("Jit: input " + i + " is " + sig.get(i) + ", the function was first called with " + signature.get(i));
-    var in = new Tensor[inputs.length];
+    var in = new Tensor[inputs.length]; // realized, each a view of a buffer of its own
+    var given = new Tensor[inputs.length]; // what the function gets: those, bound as the inputs were
     var seen = Collections.newSetFromMap(new IdentityHashMap<Buffer, Boolean>());
     for (int i = 0; i < inputs.length; i++) {
-      in[i] = inputs[i].realize();
-      if (!Schedule.isView(view(in[i]))) in[i] = inputs[i].contiguous().realize();
+      in[i] = inputs[i].unbind().realize(); // (a bound view of a buffer needs no schedule)
+      if (!Schedule.isView(view(in[i]))) in[i] = in[i].contiguous().realize();
       if (!seen.add(view(in[i]).buffer())) throw new IllegalArgumentException("Jit: input " + i + " is the buffer of another input; pass each tensor once");
+      given[i] = in[i];
+      for (var b : binds.get(i).reversed()) given[i] = given[i].bind(b.axis(), b.variable());
     }
-    if (Flags.getInt("JIT", 1) == 0) return realized(fn.apply(in)); // JIT=0: always run the function itself
-    if (replay != null && replay.current()) return Runner.exclusive(() -> replay.run(in)); // no schedule runs in between
-    if (calls++ == 0) return realized(fn.apply(in));
+    if (Flags.getInt("JIT", 1) == 0) return realized(fn.apply(given)); // JIT=0: always run the function itself
+    if (replay != null && replay.current()) {
+      var out = Runner.exclusive(() -> replay.run(in, values)); // no schedule runs in between
+      if (out != null) return out;
+      return realized(fn.apply(given)); // values the capture cannot serve
+    }
+    if (calls++ == 0) return realized(fn.apply(given));
     var log = new ArrayList<Runner.Step>();
+    var counts = new IdentityHashMap<Buffer, UOp>();
     long firstNew = Buffer.nextId();
-    var out = Runner.capture(log, () -> realized(fn.apply(in)));
-    replay = Replay.plan(log, firstNew, in, out);
+    var out = Runner.capture(log, counts, () -> realized(fn.apply(given)));
+    replay = Replay.plan(log, counts, firstNew, in, out, values);
     captures++;
     if (Flags.debug() >= 1 && captures > 1) System.out.println("jit: captured again (a tensor it read was given a new buffer)");
     return out;
@@ -98,6 +134,12 @@ public final class Jit {
     private final List<Buffer> external, overwritten;
     private final List<Runner.Kept> kept = new ArrayList<>();
     private long intermediateBytes;
+    // symbolic replay: the values captured, each slot's element count as an expression of the variables (null: fixed),
+    // each output's dims likewise, and whether other values can be served at all
+    private Map<Variable, Integer> captured = Map.of();
+    private UOp[] slotCounts;
+    private UOp[][] outputSizes;
+    private boolean symbolic;
 
     private Replay(List<Runner.Step> steps, int[][] stepSlots, Buffer[] table, int[] inputSlots, int[] outputSlots, Buffer[] outputProtos,
                    int[][] outputShapes, String[] outputDevices, List<Buffer> external, List<Buffer> overwritten) {
@@ -116,12 +158,35 @@ public final class Jit {
       return true;
     }
 
-    Tensor[] run(Tensor[] in) {
+    /**
+     * The outputs of a replay on these inputs at these variable values, or null if the capture cannot serve them (other
+     * values, where a size did not come out as an expression of the variables): then nothing ran.
+     */
+    Tensor[] run(Tensor[] in, Map<Variable, Integer> values) {
+      boolean same = values.equals(captured);
+      if (!same && !symbolic) return null;
+      if (!same) grow(values);
       var bufs = table.clone();
       for (int i = 0; i < in.length; i++) bufs[inputSlots[i]] = view(in[i]).buffer();
       for (int i = 0; i < outputSlots.length; i++) {
         var p = outputProtos[i];
-        if (p != null && bufs[outputSlots[i]] == null) bufs[outputSlots[i]] = new Buffer(p.device(), p.dtype(), p.size());
+        long size = p == null || same || slotCounts[outputSlots[i]] == null ? (p == null ? 0 : p.size()) : Variable.evaluate(slotCounts[outputSlots[i]], values);
+        if (p != null && bufs[outputSlots[i]] == null) bufs[outputSlots[i]] = new Buffer(p.device(), p.dtype(), size);
+      }
+      var vars = new int[steps.size()][];
+      for (int k = 0; k < steps.size(); k++) { // every launch fits its buffers at these values, before anything runs
+        if (!(steps.get(k) instanceof Runner.Launch l)) continue;
+        var spec = l.kernel().spec();
+        vars[k] = l.vars();
+        if (same) continue;
+        vars[k] = new int[spec.vars().size()];
+        for (int j = 0; j < vars[k].length; j++) {
+          var v = values.get(spec.vars().get(j));
+          if (v == null) return null; // a variable bound inside the function: its new value is unknown
+          vars[k][j] = spec.vars().get(j).value(v);
+        }
+        var needs = l.kernel().needs(vars[k]);
+        for (int j = 0; j < stepSlots[k].length; j++) if (bufs[stepSlots[k][j]].size() < needs[j]) return null;
       }
       String failed = null; // a check's error, thrown once the replay's bookkeeping is done
       for (int k = 0; k < steps.size(); k++) {
@@ -129,7 +194,7 @@ public final class Jit {
         var bs = new ArrayList<Buffer>(slots.length);
         for (int s : slots) bs.add(bufs[s]);
         switch (steps.get(k)) {
-          case Runner.Launch l -> Runner.launch(l.kernel(), bs, l.vars());
+          case Runner.Launch l -> Runner.launch(l.kernel(), bs, vars[k]);
           case Runner.Transfer t -> Runner.transfer(bs.get(0), bs.get(1));
           case Runner.Kept ignored -> { } // checked by current()
           case Runner.Verify v -> { if (failed == null && Runner.flagged(bs.getFirst())) failed = v.message(); }
@@ -141,11 +206,56 @@ public final class Jit {
       }
       if (failed != null) throw new IllegalArgumentException(failed);
       var outs = new Tensor[outputSlots.length];
-      for (int i = 0; i < outs.length; i++) outs[i] = Tensor.ofView(Schedule.view(bufs[outputSlots[i]], outputShapes[i]), outputDevices[i]);
+      for (int i = 0; i < outs.length; i++) {
+        var shape = outputShapes[i];
+        if (!same) shape = Arrays.stream(outputSizes[i]).mapToInt(d -> (int) Variable.evaluate(d, values)).toArray();
+        outs[i] = Tensor.ofView(Schedule.view(bufs[outputSlots[i]], shape), outputDevices[i]);
+      }
       return outs;
     }
 
-    static Replay plan(List<Runner.Step> log, long firstNew, Tensor[] in, Tensor[] out) {
+    /** Intermediates big enough for these values: a buffer several slots share holds the largest (grown once, kept). */
+    private void grow(Map<Variable, Integer> values) {
+      var need = new IdentityHashMap<Buffer, Long>();
+      for (int s = 0; s < table.length; s++)
+        if (table[s] != null && slotCounts[s] != null) // (inputs and outputs are not in the table: they are per call)
+          need.merge(table[s], Variable.evaluate(slotCounts[s], values), Math::max);
+      need.forEach((b, n) -> {
+        if (b.size() >= n) return;
+        var bigger = new Buffer(b.device(), b.dtype(), n);
+        for (int s = 0; s < table.length; s++) if (table[s] == b) table[s] = bigger;
+        intermediateBytes += bigger.nbytes() - b.nbytes();
+      });
+    }
+
+    /**
+     * Each output's dims as expressions of the variables: a dim of a bound size is taken as that variable; the
+     * guess holds if the product of the dims equals the element count of the buffer the capture wrote it into (an
+     * expression of the variables) at other values too. Null if some output's guess does not hold.
+     */
+    private static UOp[][] outputSizes(Tensor[] out, int[] outputSlots, UOp[] slotCounts, Map<Variable, Integer> values) {
+      var sizes = new UOp[out.length][];
+      for (int i = 0; i < out.length; i++) {
+        var shape = out[i].shape();
+        sizes[i] = new UOp[shape.length];
+        UOp prod = UOp.idx(1);
+        for (int d = 0; d < shape.length; d++) {
+          sizes[i][d] = UOp.idx(shape[d]);
+          for (var e : values.entrySet()) if (e.getValue() == shape[d] && shape[d] > 1) { sizes[i][d] = e.getKey().size(); break; }
+          prod = prod.mul(sizes[i][d]);
+        }
+        var count = slotCounts[outputSlots[i]];
+        if (count == null) count = UOp.idx(UOp.prod(shape)); // a fixed count: every dim must be fixed
+        for (int shift : new int[]{1, -1, 2}) {
+          var other = new HashMap<Variable, Integer>();
+          values.forEach((v, x) -> other.put(v, Math.max(v.min(), Math.min(v.max(), x + shift * v.step())))); // (not checked: any multiple)
+          if (Variable.evaluate(prod, other) != Variable.evaluate(count, other)) return null;
+        }
+      }
+      return sizes;
+    }
+
+    static Replay plan(List<Runner.Step> log, Map<Buffer, UOp> counts, long firstNew, Tensor[] in, Tensor[] out, Map<Variable, Integer> values) {
       var slotOf = new IdentityHashMap<Buffer, Integer>();
       var buffers = new ArrayList<Buffer>();
       Function<Buffer, Integer> slot = b -> slotOf.computeIfAbsent(b, x -> { buffers.add(x); return buffers.size() - 1; });
@@ -153,6 +263,8 @@ public final class Jit {
       var outputSlots = Arrays.stream(out).mapToInt(t -> slot.apply(view(t).buffer())).toArray();
       var stepSlots = log.stream().map(st -> bufsOf(st).stream().mapToInt(slot::apply).toArray()).toArray(int[][]::new);
       var table = buffers.toArray(Buffer[]::new);
+      var slotCounts = new UOp[table.length];
+      for (int s = 0; s < table.length; s++) if (table[s].id() >= firstNew) slotCounts[s] = counts.get(table[s]);
       var bound = new java.util.HashSet<Integer>();
       for (int s : inputSlots) bound.add(s);
       var outputProtos = new Buffer[out.length];
@@ -185,6 +297,10 @@ public final class Jit {
           external, overwritten);
       r.intermediateBytes = after;
       for (var st : log) if (st instanceof Runner.Kept k) r.kept.add(k);
+      r.captured = Map.copyOf(values);
+      r.slotCounts = slotCounts;
+      r.outputSizes = values.isEmpty() ? null : outputSizes(out, outputSlots, slotCounts, values);
+      r.symbolic = r.outputSizes != null && log.stream().noneMatch(st -> st instanceof Runner.Transfer); // copies move whole buffers
       return r;
     }
 

@@ -914,13 +914,21 @@ public final class Tensor {
    * that compute anything from it are compiled symbolic in that size — every dimension of that size becomes a
    * parameter read at launch — so a later call with another size in v's range reuses them instead of compiling new
    * ones. Values are the same either way; a dimension that merely happens to have the same size becomes a parameter
-   * too (still right, maybe slower). Size 1 is not made symbolic. Throws if the size is outside v's range.
+   * too (still right, maybe slower). Size 1 is not made symbolic. Throws if the size is outside v's range (or not a
+   * multiple of its step).
    */
   public Tensor bind(int axis, dev.tinygrad4j.uop.Variable v) {
     if (ndim() == 0) throw new IllegalArgumentException("bind: a 0-d tensor has no dim to bind " + v + " to");
     int ax = axis("bind", axis);
     v.check(shape()[ax]);
     return derive(UOp.of(Ops.BIND, dtype(), new UOp.Bind(v, ax), uop));
+  }
+
+  /** The same tensor without the variables bound to its dims (see {@link #bind}); this if none is. */
+  Tensor unbind() {
+    var u = uop;
+    while (u.op() == Ops.BIND) u = u.src(0);
+    return u == uop ? this : new Tensor(u, device, requiresGrad);
   }
 
   /** A view with another shape of the same size; one dim may be -1. No arguments gives a 0-d tensor. */

@@ -115,4 +115,46 @@ class SymbolicShapeTest {
     assertThrows(IllegalArgumentException.class, () -> new Variable("bad", 0, 4));
     assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[]{1}).reshape().bind(0, N));
   }
+
+  @Test void aJitReplaysOneCaptureAtEverySize() {
+    var w = input(9, 16, 8);
+    Function<Tensor[], Tensor[]> f = in -> {
+      var x = in[0];
+      int n = x.shape()[0];
+      var causal = Tensor.arange(n).reshape(n, 1).lt(Tensor.arange(n).reshape(1, n));
+      var att = causal.where(Double.NEGATIVE_INFINITY, x.matmul(x.transpose(0, 1)).mul(0.25)).softmax(1).matmul(x); // [n, 16]
+      return new Tensor[]{att.matmul(w).relu(), att.sum(0), x.flip(0).shrink(new int[][]{{0, 1}, {0, 16}})}; // [n, 8], [16], [1, 16]
+    };
+    for (var v : new Variable[]{new Variable("rows", 1, 100), new Variable("rows16", 16, 160, 16)}) {
+      var jit = Jit.of(f);
+      int[] sizes = v.step() == 1 ? new int[]{7, 12, 30, 5, 64, 12} : new int[]{32, 48, 16, 128, 64, 48};
+      for (int k = 0; k < sizes.length; k++) {
+        int n = sizes[k];
+        var x = input(100 + n, n, 16);
+        long schedules = Runner.schedules(), compiled = Runner.kernelsCompiled();
+        var got = jit.call(x.bind(0, v));
+        if (k >= 2) {
+          assertEquals(schedules, Runner.schedules(), v + ": a replay at " + n + " schedules nothing");
+          assertEquals(compiled, Runner.kernelsCompiled(), v + ": a replay at " + n + " compiles nothing");
+        }
+        var want = f.apply(new Tensor[]{x});
+        for (int i = 0; i < want.length; i++) {
+          assertArrayEquals(want[i].shape(), got[i].shape(), v + " output " + i + " at " + n);
+          assertArrayEquals(want[i].toFloatArray(), got[i].toFloatArray(), 1e-5f, v + " output " + i + " at " + n);
+        }
+      }
+      assertEquals(1, jit.captures(), v + ": one capture serves every size");
+    }
+  }
+
+  @Test void aJitTellsAnotherVariableOrAFixedSizeFromTheCapturedOnes() {
+    var jit = Jit.of1(x -> x.mul(2).sum(0));
+    var n = new Variable("n", 1, 64);
+    for (int size : new int[]{3, 5}) jit.call1(input(size, size, 4).bind(0, n));
+    var e = assertThrows(IllegalArgumentException.class, () -> jit.call1(input(1, 6, 4)));
+    assertTrue(e.getMessage().contains("input 0") && e.getMessage().contains("n[1..64]"), e.getMessage());
+    var m = new Variable("m", 1, 64);
+    assertThrows(IllegalArgumentException.class, () -> jit.call1(input(1, 6, 4).bind(0, m)));
+    assertArrayEquals(input(7, 7, 4).mul(2).sum(0).toFloatArray(), jit.call1(input(7, 7, 4).bind(0, n)).toFloatArray(), 1e-5f, "still usable");
+  }
 }

@@ -46,7 +46,7 @@ public final class Codegen {
       linear = readVars(linear, vars, dtypes.size());
     }
     var source = render(name, params, linear, target);
-    int threads = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).mapToInt(UOp::rangeSize).findFirst().orElse(0);
+    int threads = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).mapToInt(u -> u.fixedSize() ? u.rangeSize() : -1).findFirst().orElse(0);
     return new ProgramSpec(name, ast, chosen, linear, List.copyOf(params), ProgramSpec.Launch.of(linear), threads, source, vars, List.copyOf(sized));
   }
 

@@ -54,7 +54,7 @@ public final class Optimizer {
       return replace(swapped, tmp, List.of(r.withAxis(o.axisId(), r.axisType())), null);
     }
     boolean split = opt.op() == OptOp.UPCAST || opt.op() == OptOp.UNROLL || opt.op() == OptOp.LOCAL && opt.amount() > 1;
-    if (!r.fixedSize() && opt.op() != OptOp.PADTO && !(split && quotient(r.src(0), opt.amount()) != null)
+    if (!r.fixedSize() && opt.op() != OptOp.PADTO && opt.op() != OptOp.THREAD && !(split && quotient(r.src(0), opt.amount()) != null)
         || opt.op() == OptOp.MERGE && opt.axis() + 1 < axes.size() && !axes.get(opt.axis() + 1).fixedSize())
       throw new IllegalArgumentException(opt + ": the range's size is symbolic (" + r.src(0) + "): it can be padded to a multiple (PADTO), then split, or moved (SWAP)");
     if (opt.op() == OptOp.GROUP) return group(ast, r, opt.amount());
@@ -67,7 +67,11 @@ public final class Optimizer {
     }
     if (opt.op() == OptOp.LOCAL && r.axisType() != AxisType.LOOP) throw new IllegalArgumentException(opt + ": needs an output loop, not " + r.axisType());
     if (opt.op() == OptOp.LOCAL && opt.amount() == 1) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.GLOBAL)), null);
-    if (opt.op() == OptOp.THREAD) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.THREAD)), null);
+    if (opt.op() == OptOp.THREAD && r.fixedSize()) return replace(ast, r, List.of(UOp.range(r.rangeSize(), r.axisId(), AxisType.THREAD)), null);
+    if (opt.op() == OptOp.THREAD) { // a symbolic range: the device splits it as it is at launch
+      if (r.axisType() != AxisType.LOOP) throw new IllegalArgumentException(opt + ": needs an output loop, not " + r.axisType());
+      return replace(ast, r, List.of(r.withAxis(r.axisId(), AxisType.THREAD)), null);
+    }
     if (opt.op() == OptOp.PADTO) return padTo(ast, r, opt.amount());
 
     int k = opt.amount();
@@ -88,7 +92,7 @@ public final class Optimizer {
     if (k <= 1 || r.axisType() != AxisType.LOOP && r.axisType() != AxisType.THREAD)
       throw new IllegalArgumentException("PADTO " + k + ": needs an amount above 1 and an output loop, not " + r.axisType());
     var n = r.src(0);
-    if (n.isConst() && n.asLong() % k == 0) return ast;
+    if (quotient(n, k) != null) return ast;
     // a symbolic size n grows to (n + k - 1) // k * k, a product UPCAST and LOCAL can split
     var m = n.isConst() ? UOp.idx((n.asLong() + k - 1) / k * k) : n.add(k - 1).idiv(k).mul(k);
     var grown = UOp.range(m, r.axisId(), r.axisType());
@@ -185,7 +189,7 @@ public final class Optimizer {
     var wide = loops.isEmpty() ? null : loops.get(contiguousAxis(ast, loops));
     boolean reuse = wide != null && ast.toposort().stream().anyMatch(u -> u.op() == Ops.LOAD && !u.src(1).allNodes().contains(wide)
         && u.src(1).allNodes().stream().anyMatch(n -> n.op() == Ops.RANGE && n.axisType() == AxisType.REDUCE));
-    if (!reduces(ast).isEmpty() && loops.size() >= 2 && reuse && wide.fixedSize()) {
+    if (!reduces(ast).isEmpty() && loops.size() >= 2 && reuse) {
       // register tile: the dim loads read contiguously goes wide; deep is a dim that load does not depend on, so each
       // vector it loads serves the whole tile column (matmul: rows of A; conv: out channels). Its accumulators fit in
       // 16 vector registers: 8x32 with 16 lanes, 4x32 with 8 (measured: 8x32 spills there, 64 vs 95 GFLOPS at 1024)
@@ -199,11 +203,14 @@ public final class Optimizer {
       }
       // a long wide dim with no divisor to tile by is padded to a multiple of 16 (masked: the gated loads cost, so
       // only then); a short one is taken whole
-      if (wide.rangeSize() > 32 && firstDivisor(wide.rangeSize(), 16, 8) == 0) {
+      if (wide.fixedSize() ? wide.rangeSize() > 32 && firstDivisor(wide.rangeSize(), 16, 8) == 0 : quotient(wide.src(0), 16) == null) {
         cur = add(opts, cur, new Opt(OptOp.PADTO, loops(cur).indexOf(wide), 16));
       }
-      int wideSize = byId(loops(cur), wide.axisId()).rangeSize();
-      int w = wideSize <= 32 && wideSize > 4 ? wideSize : firstDivisor(wideSize, 32, 16, 8, 4);
+      int w;
+      if (wide.fixedSize()) {
+        int wideSize = byId(loops(cur), wide.axisId()).rangeSize();
+        w = wideSize <= 32 && wideSize > 4 ? wideSize : firstDivisor(wideSize, 32, 16, 8, 4);
+      } else w = 16;
       for (var pick : new UOp[]{deep, wide}) {
         if (pick == null || (pick == wide && w == 0)) continue;
         int vectors = lanes > 1 ? Math.max(1, w / lanes) : 1;
@@ -211,8 +218,9 @@ public final class Optimizer {
             .filter(x -> lanes <= 1 || x * vectors <= 16 || x == 4).toArray(); // the tile stays near 256
         int d = pick.fixedSize() ? firstDivisor(pick.rangeSize(), allowed) : allowed[0];
         var ls = loops(cur);
-        if (!pick.fixedSize()) { // a symbolic dim is padded to a multiple of the tile (masked), then split
-          cur = add(opts, cur, new Opt(OptOp.PADTO, ls.indexOf(byId(ls, pick.axisId())), d));
+        int amount = pick == wide ? w : d;
+        if (quotient(byId(ls, pick.axisId()).src(0), amount) == null) { // a symbolic dim is padded to a multiple of the tile (masked), then split
+          cur = add(opts, cur, new Opt(OptOp.PADTO, ls.indexOf(byId(ls, pick.axisId())), amount));
           ls = loops(cur);
         }
         cur = add(opts, cur, new Opt(OptOp.UPCAST, ls.indexOf(byId(ls, pick.axisId())), pick == wide ? w : d));
@@ -230,9 +238,9 @@ public final class Optimizer {
     }
     var remaining = loops(cur);
     long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(u -> u.src(0).vmax()).reduce(1, (a, b) -> a * b);
-    var split = remaining.stream().filter(r -> r.fixedSize() && r.rangeSize() >= 2).findFirst(); // the outermost fixed loop
-    if (threads > 1 && split.isPresent() && work >= 1 << 16)
-      opts.add(new Opt(OptOp.THREAD, remaining.indexOf(split.get()), threads));
+    // the outermost loop (a symbolic one too: the device splits it at launch)
+    if (threads > 1 && !remaining.isEmpty() && remaining.getFirst().src(0).vmax() >= 2 && work >= 1 << 16)
+      opts.add(new Opt(OptOp.THREAD, 0, threads));
     return opts;
   }
 

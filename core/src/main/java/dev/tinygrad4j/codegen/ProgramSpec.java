@@ -19,17 +19,36 @@ import java.util.List;
  * program reads them from it at its start); the elements the other buffers must hold then depend on the values, and
  * {@link #needs(int[])} computes them for a launch.
  *
- * @param threads the size of the THREAD range split across cores (0: none)
+ * @param threads the size of the THREAD range split across cores (0: none; -1: symbolic, see {@link #threads(int[])})
  * @param vars    the variables the kernel reads, in the order of the values its last buffer holds (none: no such buffer)
  * @param sized   the memory accesses whose extent depends on the variables (their buffers' needs are settled at launch)
  */
 public record ProgramSpec(String name, UOp ast, List<Optimizer.Opt> opts, List<UOp> linear, List<Param> params, Launch launch,
                           int threads, Source source, List<Variable> vars, List<Access> sized) {
+  /** The THREAD range's size at these variable values (in {@link #vars} order): for a symbolic one, evaluated. */
+  public int threads(int[] values) {
+    if (threads >= 0) return threads;
+    var r = linear.stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD).findFirst().orElseThrow();
+    return (int) Math.max(0, eval(r.src(0), values));
+  }
+
+  /** The value of an int expression of constants and the values buffer's elements (as the program reads them). */
+  private long eval(UOp u, int[] values) {
+    if (u.isConst()) return u.asLong();
+    if (u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL && (Integer) u.src(0).arg() == params.size() - 1 && u.src(1).isConst())
+      return values[(int) u.src(1).asLong()];
+    if (u.op() == Ops.NEG) return -eval(u.src(0), values);
+    if (u.src().size() == 2 && u.op().isBinary())
+      return dev.tinygrad4j.uop.Alu.intOp(u.op(), u.dtype(), eval(u.src(0), values), eval(u.src(1), values), 0);
+    throw new IllegalStateException("kernel " + name + ": a THREAD range of size " + u.op() + " cannot be evaluated at launch");
+  }
+
   /** A load or store into buffer parameter buffer at index, an expression of the variables. */
   public record Access(int buffer, UOp index) {}
 
   /**
-   * The elements each buffer parameter must hold for a launch with these variable values (in {@link #vars} order):
+   * The elements each buffer parameter must hold for a launch with these variable values (in {@link #vars} order,
+   * each a size divided by its variable's step):
    * the fixed needs, raised by the accesses that depend on the variables, evaluated at these values.
    */
   public long[] needs(int[] values) {
@@ -37,7 +56,11 @@ public record ProgramSpec(String name, UOp ast, List<Optimizer.Opt> opts, List<U
     if (sized.isEmpty()) return out;
     if (values.length != vars.size()) throw new IllegalArgumentException("kernel " + name + " reads " + vars + ", got " + values.length + " values");
     var bound = new java.util.HashMap<UOp, UOp>();
-    for (int i = 0; i < values.length; i++) bound.put(vars.get(i).node(), UOp.idx(vars.get(i).check(values[i])));
+    for (int i = 0; i < values.length; i++) {
+      var v = vars.get(i).node();
+      if (values[i] < v.vmin() || values[i] > v.vmax()) throw new IllegalArgumentException("kernel " + name + ": " + vars.get(i) + " given the value " + values[i]);
+      bound.put(v, UOp.idx(values[i]));
+    }
     var memo = new java.util.IdentityHashMap<UOp, UOp>();
     for (var a : sized) {
       var idx = Codegen.simplify(a.index().substitute(bound, memo));

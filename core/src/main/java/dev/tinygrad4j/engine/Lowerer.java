@@ -85,7 +85,8 @@ final class Lowerer {
       case RESHAPE -> {
         for (int[] g : groups(in, shape)) {
           if (g[3] - g[2] == 1) out[g[2]] = prod(src, g[0], g[1]); // one dim made of several: their product
-          else if (g[1] - g[0] == 1 && !src[g[0]].isConst()) { // a symbolic one split: the outermost fixed part is the quotient
+          else if (g[1] - g[0] == 1 && !src[g[0]].isConst() // a symbolic one split, its size not yet accounted for by the
+              && dev.tinygrad4j.codegen.Codegen.simplify(prod(out, g[2], g[3])) != dev.tinygrad4j.codegen.Codegen.simplify(src[g[0]])) { // parts: the outermost fixed part is the quotient
             for (int j = g[2]; j < g[3]; j++) {
               if (shape[j] == 1 || !out[j].isConst()) continue;
               var rest = new ArrayList<UOp>(java.util.Arrays.asList(out).subList(g[2], g[3]));

@@ -40,7 +40,7 @@ public final class Runner {
     public Device.Program program() { return program; }
 
     /** The elements each buffer must hold at these variable values (worked out once per values). */
-    long[] needs(int[] vars) {
+    public long[] needs(int[] vars) {
       if (spec.sized().isEmpty()) return spec.needs(vars);
       var key = java.util.Arrays.stream(vars).boxed().toList();
       var n = needs.get(key);
@@ -65,16 +65,22 @@ public final class Runner {
   public record Kept(Buffer copy, Buffer source, long version) implements Step {}
   /** A check that a computed int32 flag is 0; else message is the error. */
   public record Verify(Buffer flag, String message) implements Step {}
-  private record Capture(List<Step> log, Set<UOp> realized) {}
+  private record Capture(List<Step> log, Set<UOp> realized, Map<Buffer, UOp> counts) {}
   private static final ThreadLocal<Capture> CAPTURE = new ThreadLocal<>();
 
   /**
    * Runs body and appends every step it runs on this thread to log, in order; returns body's result. While it runs,
    * results remembered from before are computed again (their kernels are part of what is captured).
    */
-  public static <T> T capture(List<Step> log, java.util.function.Supplier<T> body) {
+  public static <T> T capture(List<Step> log, java.util.function.Supplier<T> body) { return capture(log, new java.util.HashMap<>(), body); }
+
+  /**
+   * As {@link #capture(List, java.util.function.Supplier)}; counts receives, for each buffer a symbolic kernel of the
+   * capture wrote, its element count as an expression of the variables.
+   */
+  public static <T> T capture(List<Step> log, Map<Buffer, UOp> counts, java.util.function.Supplier<T> body) {
     var outer = CAPTURE.get();
-    CAPTURE.set(new Capture(log, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>())));
+    CAPTURE.set(new Capture(log, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()), counts));
     try {
       return body.get();
     } finally {
@@ -92,6 +98,12 @@ public final class Runner {
   static void realized(java.util.Collection<UOp> nodes) {
     var c = CAPTURE.get();
     if (c != null) c.realized().addAll(nodes);
+  }
+
+  /** Notes, while capturing, that a symbolic kernel writes buffer b, which holds count elements (an expression of variables). */
+  static void counted(Buffer b, UOp count) {
+    var c = CAPTURE.get();
+    if (c != null) c.counts().put(b, count);
   }
 
   /** Notes, while capturing, that a copy kept from before was used. */

@@ -32,10 +32,10 @@ public final class Schedule {
     /** A kernel over buffers with no variables. */
     public Kernel(String name, UOp ast, List<Buffer> bufs) { this(name, ast, bufs, new int[0]); }
 
-    /** A kernel whose AST may read variables: their values, in {@link Codegen#vars} order, taken from binds. */
+    /** A kernel whose AST may read variables: their values (size / step), in {@link Codegen#vars} order, from binds. */
     static Kernel of(String name, UOp ast, List<Buffer> bufs, Map<Variable, Integer> binds) {
       var used = Codegen.vars(ast);
-      return new Kernel(name, ast, bufs, used.stream().mapToInt(binds::get).toArray());
+      return new Kernel(name, ast, bufs, used.stream().mapToInt(v -> v.value(binds.get(v))).toArray());
     }
 
     /** The device it runs on: that of its output. */
@@ -87,6 +87,7 @@ public final class Schedule {
     var memo = memos.computeIfAbsent(dev, d -> new IdentityHashMap<>());
     var done = memo.get(u);
     if (done != null) return done;
+    if (u.op() == Ops.BIND) bind(binds, u); // (even over a realized view: the kernels reading it are symbolic)
     var r = realizedOn(u, dev);
     if (r == null && u.op() == Ops.CUSTOM_GRAD) r = substitute(u.src(0), dev, memos, binds); // only the value is computed
     if (r == null) {
@@ -97,14 +98,7 @@ public final class Schedule {
       r = realizedOn(n, dev);
       if (r == null) r = switch (n.op()) { // ASSIGN stays: a point whose output may be its target's buffer
         case DETACH -> n.src(0);
-        case BIND -> {
-          var b = (UOp.Bind) n.arg();
-          int value = n.shape()[b.axis()];
-          var was = binds.putIfAbsent(b.variable(), value);
-          if (was != null && was != value)
-            throw new IllegalArgumentException("Variable " + b.variable() + " is bound to " + was + " and to " + value + " in one realize");
-          yield n.src(0);
-        }
+        case BIND -> n.src(0);
         case RESHAPE -> n.src(0).op() == Ops.RESHAPE ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view
         case REDUCE_AXIS -> splitReduce(n);
         case CONTIGUOUS -> isView(n.src(0)) ? n.src(0) : n;
@@ -114,6 +108,15 @@ public final class Schedule {
     }
     memo.put(u, r);
     return r;
+  }
+
+  /** Records the variable a BIND node binds, and its size; one variable bound to two sizes is an error. */
+  private static void bind(Map<Variable, Integer> binds, UOp n) {
+    var b = (UOp.Bind) n.arg();
+    int value = n.shape()[b.axis()];
+    var was = binds.putIfAbsent(b.variable(), value);
+    if (was != null && was != value)
+      throw new IllegalArgumentException("Variable " + b.variable() + " is bound to " + was + " and to " + value + " in one realize");
   }
 
   /** The elements of the buffer a node is stored in, checked before anything runs. */
@@ -217,7 +220,7 @@ public final class Schedule {
     var rs = new ArrayList<UOp>();
     for (int i = 0; i < roots.size(); i++) rs.add(substitute(roots.get(i), devices.get(i), memos, binds));
     var vars = new HashMap<Integer, UOp>(); // a size → the variable kernels read it from (size 1 stays a broadcast dim)
-    binds.forEach((v, size) -> { if (size > 1) vars.putIfAbsent(size, v.node()); });
+    binds.forEach((v, size) -> { if (size > 1) vars.putIfAbsent(size, v.size()); });
     var made = new IdentityHashMap<Buffer, UOp>(); // buffers this schedule writes whose element count is symbolic
     var points = new LinkedHashSet<UOp>();
     var deviceOfPoint = new IdentityHashMap<UOp, Device>();
@@ -260,6 +263,7 @@ public final class Schedule {
         }
         for (var b : bufs) if (b.device() != dev) throw new IllegalArgumentException(
             "a kernel on " + dev.name() + " reads a buffer on " + b.device().name() + ": move tensors with to(device) first");
+        if (made.containsKey(out)) Runner.counted(out, made.get(out));
         if (!dev.target().gpu()) ast = Panels.apply(ast, bufs, items, panels);
         items.add(Kernel.of(name(ast, n.shape()), ast, bufs, binds));
       }

@@ -262,7 +262,8 @@ public final class CpuDevice implements Device {
   /** The kernel as JVM bytecode over the buffers' native memory: ready in about a millisecond. */
   Program firstTier(ProgramSpec spec) {
     var source = (ProgramSpec.Source.ClassFile) Codegen.render(spec.name(), spec.params(), spec.linear(), FirstTier.TARGET);
-    var program = JvmDevice.load(spec.name(), source, spec.threads());
+    var program = JvmDevice.load(spec.name(), source, spec.threads() >= 0 ? m -> spec.threads()
+        : m -> spec.threads(values(((Native) m[m.length - 1]).seg(), spec.vars().size())));
     return mems -> {
       var segs = new Object[mems.length];
       for (int i = 0; i < mems.length; i++) segs[i] = ((Native) mems[i]).seg();
@@ -317,20 +318,28 @@ public final class CpuDevice implements Device {
     int nbufs = spec.params().size(), n = spec.threads();
     var layouts = new ArrayList<MemoryLayout>();
     for (int i = 0; i < nbufs; i++) layouts.add(ValueLayout.ADDRESS);
-    if (n > 0) { layouts.add(ValueLayout.JAVA_INT); layouts.add(ValueLayout.JAVA_INT); }
+    if (n != 0) { layouts.add(ValueLayout.JAVA_INT); layouts.add(ValueLayout.JAVA_INT); }
     MethodHandle h = Linker.nativeLinker().downcallHandle(fn, FunctionDescriptor.ofVoid(layouts.toArray(MemoryLayout[]::new)))
         .asSpreader(Object[].class, layouts.size());
     return mems -> {
       var args = new Object[layouts.size()];
       for (int i = 0; i < nbufs; i++) args[i] = ((Native) mems[i]).seg();
+      int count = n >= 0 ? n : spec.threads(values(((Native) mems[nbufs - 1]).seg(), spec.vars().size())); // a symbolic range: its size now
       if (n == 0) call(h, args);
-      else Threads.split(n, (start, end) -> {
+      else Threads.split(count, (start, end) -> {
         var a = args.clone();
         a[nbufs] = start;
         a[nbufs + 1] = end;
         call(h, a);
       });
     };
+  }
+
+  /** The first n int32 values of a segment (a symbolic kernel's values buffer). */
+  private static int[] values(MemorySegment seg, int n) {
+    var v = new int[n];
+    for (int i = 0; i < n; i++) v[i] = seg.getAtIndex(ValueLayout.JAVA_INT, i);
+    return v;
   }
 
   private static void call(MethodHandle h, Object[] args) {

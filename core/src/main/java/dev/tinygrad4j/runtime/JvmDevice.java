@@ -48,13 +48,17 @@ public final class JvmDevice implements Device {
   @Override public void copyIn(Object mem, MemorySegment src) { segment(mem).copyFrom(src); }
   @Override public void copyOut(MemorySegment dst, Object mem) { dst.copyFrom(segment(mem).asSlice(0, dst.byteSize())); }
 
-  @Override public Program compile(ProgramSpec spec) { return load(spec.name(), (ProgramSpec.Source.ClassFile) spec.source(), spec.threads()); }
+  @Override public Program compile(ProgramSpec spec) {
+    return load(spec.name(), (ProgramSpec.Source.ClassFile) spec.source(), spec.threads() >= 0 ? m -> spec.threads()
+        : m -> spec.threads((int[]) m[m.length - 1]));
+  }
 
   /**
    * A rendered kernel class defined (as a hidden class, unloaded once its program is unreachable) and ready to run
-   * over whatever its code addresses: Java arrays here, memory segments in the CPU device's first tier.
+   * over whatever its code addresses: Java arrays here, memory segments in the CPU device's first tier; threadsOf gives
+   * a launch's THREAD range size from its buffers (0: none).
    */
-  static Program load(String name, ProgramSpec.Source.ClassFile source, int threads) {
+  static Program load(String name, ProgramSpec.Source.ClassFile source, java.util.function.ToIntFunction<Object[]> threadsOf) {
     MethodHandle run;
     try {
       var lookup = MethodHandles.lookup().defineHiddenClass(source.bytes(), true);
@@ -63,6 +67,7 @@ public final class JvmDevice implements Device {
       throw new IllegalStateException("JVM: generated class for kernel " + name + " does not load: " + e, e);
     }
     return mems -> {
+      int threads = threadsOf.applyAsInt(mems); // the THREAD range's size (a symbolic one at this launch's values)
       if (threads == 0) call(run, mems, 0, 0);
       else Threads.split(threads, (start, end) -> call(run, mems, start, end));
     };

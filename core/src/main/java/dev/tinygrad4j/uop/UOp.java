@@ -260,7 +260,7 @@ public final class UOp {
     long hi = dtype == DType.BOOL ? 1 : dtype.bits() >= 63 ? Long.MAX_VALUE : dtype.isUnsigned() ? (1L << dtype.bits()) - 1 : (1L << (dtype.bits() - 1)) - 1;
     long[] full = {lo, hi};
     if (op == Ops.CONST) return new long[]{asLong(), asLong()};
-    if (op == Ops.DEFINE_VAR) return new long[]{((Variable) arg).min(), ((Variable) arg).max()};
+    if (op == Ops.DEFINE_VAR) return new long[]{((Variable) arg).lowest(), ((Variable) arg).highest()};
     if (op == Ops.RANGE) return new long[]{0, Math.max(0, src(0).vmax() - 1)};
     if (op == Ops.ARANGE) return new long[]{0, Math.max(0, (Integer) arg - 1)};
     if (src.isEmpty() || dtype.bits() >= 64) return full;

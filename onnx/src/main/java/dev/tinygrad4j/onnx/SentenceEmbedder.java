@@ -21,7 +21,7 @@ public final class SentenceEmbedder {
   private final OnnxRunner runner;
   private final WordPiece tokenizer;
   private final int maxLength;
-  private final dev.tinygrad4j.uop.Variable tokens; // the sequence length the kernels are symbolic in
+  private final dev.tinygrad4j.uop.Variable tokens; // the padded length the kernels are symbolic in (a multiple of BUCKET)
   // a JIT per (what, batch, tokens): after two calls of a shape its kernels replay with no graph building or scheduling;
   // the eight most recent shapes are kept
   private final Map<List<Integer>, Jit> jits = new java.util.LinkedHashMap<>(16, 0.75f, true) {
@@ -35,7 +35,7 @@ public final class SentenceEmbedder {
     this.runner = new OnnxRunner(model);
     this.tokenizer = tokenizer;
     this.maxLength = maxLength;
-    this.tokens = new dev.tinygrad4j.uop.Variable("tokens", 1, Math.max(1, maxLength));
+    this.tokens = new dev.tinygrad4j.uop.Variable("tokens", BUCKET, Math.max(BUCKET, maxLength / BUCKET * BUCKET), BUCKET);
   }
 
   /** all-MiniLM-L6-v2 from the classpath (the model jar must be on it), sentences cut at 256 tokens as it was trained. */
@@ -64,22 +64,35 @@ public final class SentenceEmbedder {
 
   /** The last hidden state [batch, tokens, hidden] for a batch (under a JIT per shape). */
   public Tensor hidden(WordPiece.Batch b) {
-    return jit(0, b, in -> new Tensor[]{lastHidden(in)}).call(longs(b.inputIds()), longs(b.attentionMask()), longs(b.tokenTypeIds()))[0];
+    return jit(0, b, in -> new Tensor[]{lastHidden(in)}).call(bound(b))[0];
   }
 
   private Tensor lastHidden(Tensor[] in) {
-    var ids = in[0].ndim() == 2 && in[0].shape()[1] >= 1 && in[0].shape()[1] <= tokens.max() ? in[0].bind(1, tokens) : in[0]; // one set of kernels for every length
-    return runner.run(Map.of("input_ids", ids, "attention_mask", in[1], "token_type_ids", in[2])).get("last_hidden_state");
+    return runner.run(Map.of("input_ids", in[0], "attention_mask", in[1], "token_type_ids", in[2])).get("last_hidden_state");
+  }
+
+  /** Whether a batch's token axis is bound to {@link #tokens}: a length padded to a bucket. */
+  private boolean symbolic(WordPiece.Batch b) {
+    int t = b.inputIds().length == 0 ? 0 : b.inputIds()[0].length;
+    return t >= BUCKET && t % BUCKET == 0 && t <= tokens.max();
+  }
+
+  /** The model's inputs for a batch; a bucketed length is bound to {@link #tokens}, so one JIT serves every bucket. */
+  private Tensor[] bound(WordPiece.Batch b) {
+    var in = new Tensor[]{longs(b.inputIds()), longs(b.attentionMask()), longs(b.tokenTypeIds())};
+    if (symbolic(b)) for (int i = 0; i < in.length; i++) in[i] = in[i].bind(1, tokens);
+    return in;
   }
 
   private Jit jit(int what, WordPiece.Batch b, java.util.function.Function<Tensor[], Tensor[]> fn) {
     int n = b.inputIds().length, t = n == 0 ? 0 : b.inputIds()[0].length;
-    synchronized (jits) { return jits.computeIfAbsent(List.of(what, n, t), k -> Jit.of(fn)); }
+    synchronized (jits) { return jits.computeIfAbsent(List.of(what, n, symbolic(b) ? -1 : t), k -> Jit.of(fn)); }
   }
 
   /**
    * L2-normalized mean-pooled embeddings [sentences, hidden]. Sentences are padded to a multiple of {@link #BUCKET}
-   * tokens (masked, so the values are those of the shortest padding), and each shape runs under a JIT.
+   * tokens (masked, so the values are those of the shortest padding), bound to a variable: one JIT per batch size
+   * serves every length, its kernels symbolic in it (compiled once, replayed at each length).
    */
   public Tensor embed(List<String> sentences) {
     var b = pad(tokenizer.encode(sentences, maxLength), BUCKET);
@@ -88,7 +101,7 @@ public final class SentenceEmbedder {
       var mask = in[1].cast(DType.FLOAT32).unsqueeze(-1); // [n, t, 1]
       var mean = h.mul(mask).sum(1).div(mask.sum(1).maximum(1e-9));
       return new Tensor[]{mean.div(mean.square().sum(-1, true).sqrt().maximum(1e-12))};
-    }).call(longs(b.inputIds()), longs(b.attentionMask()), longs(b.tokenTypeIds()))[0];
+    }).call(bound(b))[0];
   }
 
   /** The batch with every row padded (id 0, mask 0) to a multiple of k tokens, at most maxLength. */
