@@ -157,4 +157,43 @@ class SymbolicShapeTest {
     assertThrows(IllegalArgumentException.class, () -> jit.call1(input(1, 6, 4).bind(0, m)));
     assertArrayEquals(input(7, 7, 4).mul(2).sum(0).toFloatArray(), jit.call1(input(7, 7, 4).bind(0, n)).toFloatArray(), 1e-5f, "still usable");
   }
+
+  @Test void aSmallTransformerSamplesUnderOneJitForEveryContextLength() {
+    Tensor.manualSeed(11); // weights drawn lazily, with the first call, from the random counter the calls then move on
+    var tok = new dev.tinygrad4j.nn.Embedding(20, 16);
+    var pos = new dev.tinygrad4j.nn.Embedding(64, 16);
+    var norm = new dev.tinygrad4j.nn.LayerNorm(16);
+    var qkv = new dev.tinygrad4j.nn.Linear(16, 48);
+    var head = new dev.tinygrad4j.nn.Linear(16, 20);
+    var proj = new dev.tinygrad4j.nn.Linear(16, 16);
+    var norm2 = new dev.tinygrad4j.nn.LayerNorm(16);
+    var up = new dev.tinygrad4j.nn.Linear(16, 64);
+    var down = new dev.tinygrad4j.nn.Linear(64, 16);
+    Function<Tensor, Tensor[]> f = ids -> {
+      int t = ids.shape()[0];
+      var x = tok.forward(ids).add(pos.forward(Tensor.arange(t)));
+      var h = qkv.forward(norm.forward(x));
+      var q = h.shrink(new int[][]{{0, t}, {0, 16}}); var k = h.shrink(new int[][]{{0, t}, {16, 32}}); var v = h.shrink(new int[][]{{0, t}, {32, 48}});
+      var future = Tensor.arange(t).reshape(t, 1).lt(Tensor.arange(t).reshape(1, t));
+      var att = future.where(Double.NEGATIVE_INFINITY, q.matmul(k.transpose(0, 1)).mul(0.25)).softmax(-1).matmul(v);
+      x = x.add(proj.forward(att));
+      x = x.add(down.forward(up.forward(norm2.forward(x)).gelu()));
+      var logits = head.forward(x.shrink(new int[][]{{t - 1, t}, {0, 16}}));
+      return new Tensor[]{logits, logits.softmax(-1).cumsum(1).lt(Tensor.rand(1, 1)).sum()};
+    };
+    var context = new Variable("context", 1, 64);
+    var jit = Jit.of(in -> f.apply(in[0]));
+    var ids = new java.util.ArrayList<>(java.util.List.of(1, 2, 3));
+    var contexts = new java.util.ArrayList<int[]>();
+    var logits = new java.util.ArrayList<float[]>();
+    for (int token = 0; token < 8; token++) { // only the JIT runs while sampling (as a user's loop would)
+      contexts.add(ids.stream().mapToInt(Integer::intValue).toArray());
+      var out = jit.call(Tensor.of(contexts.getLast()).bind(0, context));
+      logits.add(out[0].toFloatArray());
+      ids.add((int) Math.min(19, out[1].item()));
+    }
+    assertEquals(1, jit.captures());
+    for (int i = 0; i < contexts.size(); i++)
+      assertArrayEquals(f.apply(Tensor.of(contexts.get(i)))[0].toFloatArray(), logits.get(i), 1e-5f, "logits at context " + contexts.get(i).length);
+  }
 }

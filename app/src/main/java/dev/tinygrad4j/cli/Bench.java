@@ -227,7 +227,7 @@ final class Bench {
   /**
    * A character-level transformer with seeded weights (2 pre-norm layers, width 64, 4 heads, 96 printable
    * characters), run over the whole context for every token (no KV cache): each token is a new sequence length, bound to
-   * the variable CONTEXT so that one set of kernels serves every length.
+   * the variable CONTEXT so that one JIT capture (one set of kernels) serves every length.
    */
   private static final class TinyGpt {
     static final int D = 64, HEADS = 4, VOCAB = 96, LAYERS = 2;
@@ -248,12 +248,22 @@ final class Bench {
       }
     }
 
+    /** The forward pass and the sampling, under one JIT for every context length (the ids' length is bound). */
+    final dev.tinygrad4j.Jit step = dev.tinygrad4j.Jit.of1(this::next);
+
     /** The next character: sampled from the softmax of the last position's logits. */
     char sample(CharSequence context) {
       int t = context.length();
       var ids = new int[t];
       for (int i = 0; i < t; i++) ids[i] = Math.floorMod(context.charAt(i) - 32, VOCAB);
-      var x = tok.forward(Tensor.of(ids).bind(0, CONTEXT)).add(pos.forward(Tensor.arange(t)));
+      int next = (int) step.call1(Tensor.of(ids).bind(0, CONTEXT)).item();
+      return (char) (32 + Math.min(next, VOCAB - 1));
+    }
+
+    /** The index of the next character for a context of ids [t]. */
+    private Tensor next(Tensor ids) {
+      int t = ids.shape()[0];
+      var x = tok.forward(ids).add(pos.forward(Tensor.arange(t)));
       var future = Tensor.arange(t).reshape(t, 1).lt(Tensor.arange(t).reshape(1, t)); // position j after i: masked
       for (int l = 0; l < LAYERS; l++) {
         var h = qkv[l].forward(ln1[l].forward(x));
@@ -264,8 +274,7 @@ final class Bench {
       }
       var logits = head.forward(lnf.forward(x.shrink(new int[][]{{t - 1, t}, {0, D}})));
       var u = Tensor.rand(1, 1);
-      int next = (int) logits.softmax(-1).cumsum(1).lt(u).sum().item();
-      return (char) (32 + Math.min(next, VOCAB - 1));
+      return logits.softmax(-1).cumsum(1).lt(u).sum();
     }
 
     private static Tensor heads(Tensor qkv, int which, int t) {

@@ -110,6 +110,22 @@ public final class Schedule {
     return r;
   }
 
+  /**
+   * Whether graph u reads a buffer at a generation an assign has since overwritten (so it cannot be computed again),
+   * other than through a node with a result of its own (that one is decided when it is reached).
+   */
+  private static boolean overwritten(UOp u) {
+    var seen = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+    var stack = new ArrayList<>(u.src());
+    while (!stack.isEmpty()) {
+      var n = stack.removeLast();
+      if (!seen.add(n)) continue;
+      if (n.op() == Ops.BUFFER && n.generation() < n.buffer().generation()) return true;
+      if (!REALIZED.containsKey(n)) stack.addAll(n.src());
+    }
+    return false;
+  }
+
   /** Records the variable a BIND node binds, and its size; one variable bound to two sizes is an error. */
   private static void bind(Map<Variable, Integer> binds, UOp n) {
     var b = (UOp.Bind) n.arg();
@@ -430,10 +446,12 @@ public final class Schedule {
   }
 
   private static UOp realizedOn(UOp u, Device dev) {
-    if (!Runner.usable(u)) return null;
     var byDevice = REALIZED.get(u);
     var r = byDevice == null ? null : byDevice.get(dev);
     if (r == null) return null;
+    // a capture computes again what it uses, except what it cannot: a graph over contents an assign has since
+    // overwritten (weights drawn from the random counter before it moved on) is taken as computed, as data
+    if (!Runner.usable(u) && !overwritten(u)) return null;
     if (r.generation() == r.buffer().generation()) return r;
     byDevice.remove(dev, r); // its buffer has since been overwritten by an assign: compute it again
     return null;

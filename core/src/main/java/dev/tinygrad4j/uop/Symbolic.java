@@ -184,6 +184,26 @@ public final class Symbolic {
         }
       }
     }
+    // (x // d) * (d * c) + (x % d) * c = x * c for a symbolic d (a merged dim split again: [b, n] → [b*n] → [b, n])
+    for (boolean again = true; again; ) {
+      again = false;
+      search:
+      for (var e1 : t.entrySet()) {
+        var q = e1.getKey();
+        if (e1.getValue() != 1 || q.op() != Ops.MUL || q.src(0).op() != Ops.IDIV || q.src(0).src(1).isConst()) continue;
+        var x = q.src(0).src(0); var d = q.src(0).src(1);
+        for (var e2 : t.entrySet()) {
+          var r = e2.getKey();
+          if (r.op() != Ops.MOD || r.src(0) != x || r.src(1) != d || d.vmin() <= 0 || x.vmin() < 0) continue;
+          long c = e2.getValue();
+          if (PatternMatcher.graphRewrite(d.mul(c), RULES) != q.src(1)) continue;
+          t.remove(q); t.remove(r);
+          t.merge(x, c, Long::sum);
+          again = true;
+          break search;
+        }
+      }
+    }
     var out = build(u.dtype(), t, s.constant());
     return out == u ? null : out;
   }
