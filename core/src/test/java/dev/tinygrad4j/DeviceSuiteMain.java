@@ -17,7 +17,7 @@ public final class DeviceSuiteMain {
 
   public static void main(String[] args) {
     var request = LauncherDiscoveryRequestBuilder.request().selectors(selectPackage("dev.tinygrad4j.ops"),
-        selectClass("dev.tinygrad4j.DTypeTest"), selectClass("dev.tinygrad4j.EdgeCaseTest"), selectClass("dev.tinygrad4j.MemoryTest"),
+        selectClass("dev.tinygrad4j.DTypeTest"), selectClass("dev.tinygrad4j.EdgeCaseTest"), selectClass("dev.tinygrad4j.MemoryTest"), selectClass("dev.tinygrad4j.SymbolicShapeTest"),
         selectClass("dev.tinygrad4j.engine.MovementFuzzTest"), selectClass("dev.tinygrad4j.nn.NnReferenceTest")).build();
     var summary = new SummaryGeneratingListener();
     LauncherFactory.create().execute(request, summary);

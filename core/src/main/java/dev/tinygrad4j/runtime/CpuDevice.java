@@ -263,7 +263,7 @@ public final class CpuDevice implements Device {
   Program firstTier(ProgramSpec spec) {
     var source = (ProgramSpec.Source.ClassFile) Codegen.render(spec.name(), spec.params(), spec.linear(), FirstTier.TARGET);
     var program = JvmDevice.load(spec.name(), source, spec.threads() >= 0 ? m -> spec.threads()
-        : m -> spec.threads(values(((Native) m[m.length - 1]).seg(), spec.vars().size())));
+        : m -> spec.threads(values((MemorySegment) m[m.length - 1], spec.vars().size()))); // (it runs over the segments)
     return mems -> {
       var segs = new Object[mems.length];
       for (int i = 0; i < mems.length; i++) segs[i] = ((Native) mems[i]).seg();
