@@ -30,6 +30,7 @@ import java.util.function.Function;
 public final class Jit {
   private final Function<Tensor[], Tensor[]> fn;
   private int calls, captures;
+  private final java.util.Set<Map<Variable, Integer>> verified = new java.util.HashSet<>(); // sizes a replay serves
   private List<String> signature;
   private Replay replay;
 
@@ -95,6 +96,21 @@ public final class Jit {
     }
     if (Flags.getInt("JIT", 1) == 0) return realized(fn.apply(given)); // JIT=0: always run the function itself
     if (replay != null && replay.current()) {
+      if (!values.equals(replay.captured) && !verified.contains(values)) {
+        // first call at these sizes: the function runs, and its launches are compared with the capture's. The
+        // kernels are symbolic in the bound sizes, but the function may have turned a size into something else (a
+        // constant 1/n, a branch): only if it launched the same kernels on the same buffer pattern is a replay at
+        // these sizes what running it gives
+        var log = new ArrayList<Runner.Step>();
+        var counts = new IdentityHashMap<Buffer, UOp>();
+        long firstNew = Buffer.nextId();
+        var out = Runner.capture(log, counts, () -> realized(fn.apply(given)));
+        if (replay.sameSteps(Replay.plan(log, counts, firstNew, in, out, values))) {
+          if (verified.size() >= 4096) verified.clear();
+          verified.add(Map.copyOf(values));
+        }
+        return out;
+      }
       var out = Runner.exclusive(() -> replay.run(in, values)); // no schedule runs in between
       if (out != null) return out;
       return realized(fn.apply(given)); // values the capture cannot serve
@@ -212,6 +228,29 @@ public final class Jit {
         outs[i] = Tensor.ofView(Schedule.view(bufs[outputSlots[i]], shape), outputDevices[i]);
       }
       return outs;
+    }
+
+    /**
+     * Whether another capture (of the same function at other sizes) launched the same kernels in the same order on
+     * the same pattern of buffers (inputs, outputs, the same buffers from before, intermediates alike), with the
+     * same copies and checks: then replaying this one at its sizes computes what it computed.
+     */
+    boolean sameSteps(Replay o) {
+      if (steps.size() != o.steps.size() || !Arrays.equals(inputSlots, o.inputSlots) || !Arrays.equals(outputSlots, o.outputSlots)
+          || !external.equals(o.external) || !overwritten.equals(o.overwritten) || outputSizes == null || o.outputSizes == null) return false;
+      for (int i = 0; i < outputProtos.length; i++) if ((outputProtos[i] == null) != (o.outputProtos[i] == null)) return false;
+      for (int i = 0; i < outputSizes.length; i++) if (!Arrays.equals(outputSizes[i], o.outputSizes[i])) return false;
+      for (int k = 0; k < steps.size(); k++) {
+        if (!Arrays.equals(stepSlots[k], o.stepSlots[k])) return false;
+        boolean same = switch (steps.get(k)) {
+          case Runner.Launch l -> o.steps.get(k) instanceof Runner.Launch m && l.kernel().spec().ast() == m.kernel().spec().ast();
+          case Runner.Transfer t -> o.steps.get(k) instanceof Runner.Transfer;
+          case Runner.Kept kp -> o.steps.get(k) instanceof Runner.Kept kq && kp.source() == kq.source();
+          case Runner.Verify v -> o.steps.get(k) instanceof Runner.Verify w && v.message().equals(w.message());
+        };
+        if (!same) return false;
+      }
+      return true;
     }
 
     /** Intermediates big enough for these values: a buffer several slots share holds the largest (grown once, kept). */
