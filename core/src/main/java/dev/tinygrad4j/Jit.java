@@ -30,7 +30,12 @@ import java.util.function.Function;
 public final class Jit {
   private final Function<Tensor[], Tensor[]> fn;
   private int calls, captures;
-  private final java.util.Set<Map<Variable, Integer>> verified = new java.util.HashSet<>(); // sizes a replay serves
+  private final java.util.Set<Map<Variable, Integer>> verified = new java.util.HashSet<>(); // sizes the replay serves
+  // sizes whose run launched other kernels than the capture (a dim that happens to equal the size, a constant made
+  // from it): a capture of their own, the eight most recently used
+  private final Map<Map<Variable, Integer>, Replay> own = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    @Override protected boolean removeEldestEntry(Map.Entry<Map<Variable, Integer>, Replay> e) { return size() > 8; }
+  };
   private List<String> signature;
   private Replay replay;
 
@@ -96,6 +101,11 @@ public final class Jit {
     }
     if (Flags.getInt("JIT", 1) == 0) return realized(fn.apply(given)); // JIT=0: always run the function itself
     if (replay != null && replay.current()) {
+      var mine = values.equals(replay.captured) ? null : own.get(values);
+      if (mine != null && mine.current()) {
+        var out = Runner.exclusive(() -> mine.run(in, values));
+        if (out != null) return out;
+      }
       if (!values.equals(replay.captured) && !verified.contains(values)) {
         // first call at these sizes: the function runs, and its launches are compared with the capture's. The
         // kernels are symbolic in the bound sizes, but the function may have turned a size into something else (a
@@ -105,10 +115,11 @@ public final class Jit {
         var counts = new IdentityHashMap<Buffer, UOp>();
         long firstNew = Buffer.nextId();
         var out = Runner.capture(log, counts, () -> realized(fn.apply(given)));
-        if (replay.sameSteps(Replay.plan(log, counts, firstNew, in, out, values))) {
+        var check = Replay.plan(log, counts, firstNew, in, out, values);
+        if (replay.sameSteps(check)) {
           if (verified.size() >= 4096) verified.clear();
           verified.add(Map.copyOf(values));
-        }
+        } else own.put(Map.copyOf(values), check); // other kernels at these sizes: that run is their capture
         return out;
       }
       var out = Runner.exclusive(() -> replay.run(in, values)); // no schedule runs in between

@@ -22,14 +22,20 @@ final class Lowerer {
   private final Map<Buffer, UOp> params = new LinkedHashMap<>();
   private final Map<Key, UOp> memo = new HashMap<>();
   private final Map<Integer, UOp> vars;
-  private final Map<Buffer, UOp> made;
+  private final Map<Buffer, Made> made;
+  /** A buffer a symbolic kernel of the schedule wrote: the shape it was written in, and its sizes as that kernel saw them. */
+  record Made(int[] shape, UOp[] sizes) {
+    /** Its element count, an expression of the variables. */
+    UOp count() { return prod(sizes, 0, sizes.length); }
+  }
+  private final Map<UOp, List<UOp.Bind>> tags;
   private final Map<UOp, UOp[]> symbolic = new java.util.IdentityHashMap<>();
   private int ranges;
 
-  private Lowerer(Map<Integer, UOp> vars, Map<Buffer, UOp> made) { this.vars = vars; this.made = made; }
+  private Lowerer(Map<Integer, UOp> vars, Map<Buffer, Made> made, Map<UOp, List<UOp.Bind>> tags) { this.vars = vars; this.made = made; this.tags = tags; }
 
   /** The kernel AST that computes value into out, and the buffers its parameters stand for (out first). */
-  static UOp lower(UOp value, Buffer out, List<Buffer> bufsOut) { return lower(value, out, bufsOut, Map.of(), new java.util.HashMap<>()); }
+  static UOp lower(UOp value, Buffer out, List<Buffer> bufsOut) { return lower(value, out, bufsOut, Map.of(), new java.util.HashMap<>(), Map.of()); }
 
   /**
    * As {@link #lower(UOp, Buffer, List)}, with every dimension whose size is a key of vars given as that variable
@@ -37,10 +43,10 @@ final class Lowerer {
    * variable is bound to. Every decision the lowering takes (which dims are 1, how a reshape regroups) comes from the
    * actual sizes, and the variable holds the actual size at launch: the kernel computes what the fixed-size one would.
    * made holds the symbolic element counts of the buffers earlier kernels of the schedule wrote (a view of one
-   * regroups from that count); this kernel's output is added.
+   * regroups from that count); this kernel's output is added. tags names the dims Tensor.bind bound, by node.
    */
-  static UOp lower(UOp value, Buffer out, List<Buffer> bufsOut, Map<Integer, UOp> vars, Map<Buffer, UOp> made) {
-    var l = new Lowerer(vars, made);
+  static UOp lower(UOp value, Buffer out, List<Buffer> bufsOut, Map<Integer, UOp> vars, Map<Buffer, Made> made, Map<UOp, List<UOp.Bind>> tags) {
+    var l = new Lowerer(vars, made, tags);
     l.param(out);
     var shape = value.shape();
     var sizes = l.sizes(value);
@@ -49,8 +55,7 @@ final class Lowerer {
     var v = l.lower(value, idx, UOp.cnst(DType.BOOL, 1L));
     var store = UOp.of(Ops.STORE, DType.BOOL, null, l.params.get(out), flat(idx, sizes), v);
     bufsOut.addAll(l.params.keySet());
-    var count = prod(sizes, 0, sizes.length);
-    if (!count.isConst()) made.put(out, count);
+    if (!prod(sizes, 0, sizes.length).isConst()) made.put(out, new Made(shape, sizes));
     return UOp.of(Ops.SINK, DType.BOOL, null, store);
   }
 
@@ -79,11 +84,19 @@ final class Lowerer {
     var out = new UOp[shape.length];
     var in = u.src().isEmpty() ? null : u.src(0).shape();
     var src = in == null || vars.isEmpty() ? null : sizes(u.src(0));
-    for (int i = 0; i < out.length; i++) out[i] = dim(shape[i]);
-    if (u.op() == Ops.BUFFER && made.containsKey(u.buffer())) out[0] = made.get(u.buffer());
+    // a leaf's dims are guessed by value; a derived node's dims follow its sources, so a fixed dim stays fixed (a
+    // weight's 32 columns while the bound size is 32) unless nothing but its value says what it is (an expand)
+    for (int i = 0; i < out.length; i++) out[i] = src == null ? dim(shape[i]) : UOp.idx(shape[i]);
+    if (u.op() == Ops.BUFFER && made.containsKey(u.buffer())) out[0] = made.get(u.buffer()).count();
+    var from = u.op() == Ops.RESHAPE && u.src(0).op() == Ops.BUFFER ? made.get(u.src(0).buffer()) : null;
+    if (from != null) { in = from.shape(); src = from.sizes(); } // a view of what a kernel wrote: regrouped from its dims
     if (src != null) switch (u.op()) {
       case RESHAPE -> {
         for (int[] g : groups(in, shape)) {
+          boolean fixed = true;
+          for (int m = g[0]; m < g[1]; m++) fixed &= src[m].isConst();
+          if (fixed) continue; // fixed dims regrouped: fixed
+          for (int j = g[2]; j < g[3]; j++) out[j] = dim(shape[j]); // a symbolic one regrouped: guessed by value, then
           if (g[3] - g[2] == 1) out[g[2]] = prod(src, g[0], g[1]); // one dim made of several: their product
           else if (g[1] - g[0] == 1 && !src[g[0]].isConst() // a symbolic one split, its size not yet accounted for by the
               && dev.tinygrad4j.codegen.Codegen.simplify(prod(out, g[2], g[3])) != dev.tinygrad4j.codegen.Codegen.simplify(src[g[0]])) { // parts: the outermost fixed part is the quotient
@@ -101,11 +114,12 @@ final class Lowerer {
         var p = (List<Integer>) u.arg();
         for (int i = 0; i < out.length; i++) out[i] = src[p.get(i)];
       }
-      case EXPAND -> { for (int i = 0; i < out.length; i++) if (shape[i] == in[i]) out[i] = src[i]; }
-      case PAD, SHRINK -> { // a symbolic dim padded, or cut by less than half, stays symbolic: n + 3, n - 2
-        for (int i = 0; i < out.length; i++)
-          if (shape[i] == in[i] || !src[i].isConst() && out[i].isConst() && (u.op() == Ops.PAD || 2L * shape[i] > in[i]))
-            out[i] = shape[i] == in[i] ? src[i] : src[i].add(shape[i] - in[i]);
+      case EXPAND -> { for (int i = 0; i < out.length; i++) out[i] = shape[i] == in[i] ? src[i] : dim(shape[i]); }
+      case PAD, SHRINK -> { // a symbolic dim padded, or cut by less than half, stays symbolic: n + 3, n - 2; a fixed
+        for (int i = 0; i < out.length; i++) // one cut to a bound size is that size (a KV cache cut at the position)
+          if (shape[i] == in[i]) out[i] = src[i];
+          else if (!src[i].isConst() && (u.op() == Ops.PAD || 2L * shape[i] > in[i])) out[i] = src[i].add(shape[i] - in[i]);
+          else out[i] = dim(shape[i]);
       }
       case REDUCE_AXIS -> { for (int i = 0; i < out.length; i++) out[i] = shape[i] == in[i] ? src[i] : UOp.idx(1); }
       case FLIP -> System.arraycopy(src, 0, out, 0, out.length);
@@ -117,6 +131,8 @@ final class Lowerer {
         }
       }
     }
+    var bound = tags.get(u);
+    if (bound != null) for (var b : bound) out[b.axis()] = b.variable().size(); // what Tensor.bind said
     symbolic.put(u, out);
     return out;
   }
@@ -168,7 +184,7 @@ final class Lowerer {
    * product, so dims a reshape leaves alone keep their index and only a regrouped run is flattened and split.
    */
   static List<UOp> reshapeIndex(List<UOp> idx, int[] shape, int[] in) {
-    var l = new Lowerer(Map.of(), Map.of());
+    var l = new Lowerer(Map.of(), Map.of(), Map.of());
     return l.regroup(idx, shape, in, java.util.Arrays.stream(shape).mapToObj(UOp::idx).toArray(UOp[]::new),
         java.util.Arrays.stream(in).mapToObj(UOp::idx).toArray(UOp[]::new));
   }

@@ -83,23 +83,28 @@ public final class Schedule {
    * and CUSTOM_GRAD;
    * below a COPY the device is the copy's source.
    */
-  private static UOp substitute(UOp u, Device dev, Map<Device, Map<UOp, UOp>> memos, Map<Variable, Integer> binds) {
+  private static UOp substitute(UOp u, Device dev, Map<Device, Map<UOp, UOp>> memos, Map<Variable, Integer> binds, Map<UOp, List<UOp.Bind>> tags) {
     var memo = memos.computeIfAbsent(dev, d -> new IdentityHashMap<>());
     var done = memo.get(u);
     if (done != null) return done;
-    if (u.op() == Ops.BIND) bind(binds, u); // (even over a realized view: the kernels reading it are symbolic)
+    if (u.op() == Ops.BIND) { // (even over a realized view: the kernels reading it are symbolic)
+      bind(binds, u);
+      var inner = substitute(u.src(0), dev, memos, binds, tags);
+      tags.computeIfAbsent(inner, k -> new ArrayList<>()).add((UOp.Bind) u.arg()); // the lowerer's word for that dim
+      memo.put(u, inner);
+      return inner;
+    }
     var r = realizedOn(u, dev);
-    if (r == null && u.op() == Ops.CUSTOM_GRAD) r = substitute(u.src(0), dev, memos, binds); // only the value is computed
+    if (r == null && u.op() == Ops.CUSTOM_GRAD) r = substitute(u.src(0), dev, memos, binds, tags); // only the value is computed
     if (r == null) {
       var srcDev = u.op() == Ops.COPY && u.src(0).device() != null ? u.src(0).device() : dev;
       var src = new ArrayList<UOp>();
-      for (var s : u.src()) src.add(substitute(s, srcDev, memos, binds));
+      for (var s : u.src()) src.add(substitute(s, srcDev, memos, binds, tags));
       var n = u.withSrc(src);
       r = realizedOn(n, dev);
       if (r == null) r = switch (n.op()) { // ASSIGN stays: a point whose output may be its target's buffer
         case DETACH -> n.src(0);
-        case BIND -> n.src(0);
-        case RESHAPE -> n.src(0).op() == Ops.RESHAPE ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view
+        case RESHAPE -> n.src(0).op() == Ops.RESHAPE && !tags.containsKey(n.src(0)) ? n.src(0).src(0).reshape(n.shape()) : n; // a view of a view (unless the inner one has bound dims)
         case REDUCE_AXIS -> splitReduce(n);
         case CONTIGUOUS -> isView(n.src(0)) ? n.src(0) : n;
         case COPY -> n.src(0).device() == null ? n.src(0) : n;
@@ -234,10 +239,11 @@ public final class Schedule {
     var memos = new HashMap<Device, Map<UOp, UOp>>();
     var binds = new java.util.TreeMap<Variable, Integer>(java.util.Comparator.comparing(Variable::name).thenComparingInt(Variable::min).thenComparingInt(Variable::max));
     var rs = new ArrayList<UOp>();
-    for (int i = 0; i < roots.size(); i++) rs.add(substitute(roots.get(i), devices.get(i), memos, binds));
+    var tags = new IdentityHashMap<UOp, List<UOp.Bind>>(); // nodes a BIND was over, and what it bound
+    for (int i = 0; i < roots.size(); i++) rs.add(substitute(roots.get(i), devices.get(i), memos, binds, tags));
     var vars = new HashMap<Integer, UOp>(); // a size → the variable kernels read it from (size 1 stays a broadcast dim)
     binds.forEach((v, size) -> { if (size > 1) vars.putIfAbsent(size, v.size()); });
-    var made = new IdentityHashMap<Buffer, UOp>(); // buffers this schedule writes whose element count is symbolic
+    var made = new IdentityHashMap<Buffer, Lowerer.Made>(); // buffers this schedule writes whose element count is symbolic
     var points = new LinkedHashSet<UOp>();
     var deviceOfPoint = new IdentityHashMap<UOp, Device>();
     for (int i = 0; i < rs.size(); i++) {
@@ -269,17 +275,17 @@ public final class Schedule {
         UOp ast = null;
         if (order.inPlace().contains(n)) { // the value written over its own buffer: only where each element reads its own old value
           out = n.src(0).buffer();
-          ast = Lowerer.lower(value, out, bufs, vars, made);
+          ast = Lowerer.lower(value, out, bufs, vars, made, tags);
           if (!readsOnlyWhereItStores(ast, 0)) { out = null; bufs.clear(); }
           else overwritten.add(out);
         }
         if (out == null) {
           out = new Buffer(dev, n.dtype(), elements(n));
-          ast = Lowerer.lower(value, out, bufs, vars, made);
+          ast = Lowerer.lower(value, out, bufs, vars, made, tags);
         }
         for (var b : bufs) if (b.device() != dev) throw new IllegalArgumentException(
             "a kernel on " + dev.name() + " reads a buffer on " + b.device().name() + ": move tensors with to(device) first");
-        if (made.containsKey(out)) Runner.counted(out, made.get(out));
+        if (made.containsKey(out)) Runner.counted(out, made.get(out).count());
         if (!dev.target().gpu()) ast = Panels.apply(ast, bufs, items, panels);
         items.add(Kernel.of(name(ast, n.shape()), ast, bufs, binds));
       }
