@@ -1,6 +1,7 @@
 package dev.tinygrad4j.engine;
 
 import dev.tinygrad4j.DType;
+import dev.tinygrad4j.codegen.Codegen;
 import dev.tinygrad4j.runtime.Buffer;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
@@ -72,9 +73,9 @@ final class Lowerer {
   }
 
   /**
-   * The sizes of u's dims as the kernel sees them, each equal to the actual size at the bound values: from the sizes of
-   * its source where a dim carries over (a dim a reshape merges is the product of the merged ones, so [n, 16] flattened
-   * is n*16), else {@link #dim}.
+   * The sizes of u's dims as the kernel sees them, each equal to the actual size at the bound values: the variable
+   * where Tensor.bind bound it; for a derived node, from its sources' sizes (a dim a reshape merges is the product of
+   * the merged ones, so [n, 16] flattened is n*16); for a leaf, a broadcast or a cut, {@link #dim}.
    */
   @SuppressWarnings("unchecked")
   private UOp[] sizes(UOp u) {
@@ -99,12 +100,12 @@ final class Lowerer {
           for (int j = g[2]; j < g[3]; j++) out[j] = dim(shape[j]); // a symbolic one regrouped: guessed by value, then
           if (g[3] - g[2] == 1) out[g[2]] = prod(src, g[0], g[1]); // one dim made of several: their product
           else if (g[1] - g[0] == 1 && !src[g[0]].isConst() // a symbolic one split, its size not yet accounted for by the
-              && dev.tinygrad4j.codegen.Codegen.simplify(prod(out, g[2], g[3])) != dev.tinygrad4j.codegen.Codegen.simplify(src[g[0]])) { // parts: the outermost fixed part is the quotient
+              && Codegen.simplify(prod(out, g[2], g[3])) != Codegen.simplify(src[g[0]])) { // parts: the outermost fixed part is the quotient
             for (int j = g[2]; j < g[3]; j++) {
               if (shape[j] == 1 || !out[j].isConst()) continue;
               var rest = new ArrayList<UOp>(java.util.Arrays.asList(out).subList(g[2], g[3]));
               rest.remove(j - g[2]);
-              out[j] = dev.tinygrad4j.codegen.Codegen.simplify(UOp.alu(Ops.IDIV, src[g[0]], prod(rest.toArray(UOp[]::new), 0, rest.size())));
+              out[j] = Codegen.simplify(UOp.alu(Ops.IDIV, src[g[0]], prod(rest.toArray(UOp[]::new), 0, rest.size())));
               break;
             }
           }
