@@ -132,6 +132,8 @@ public final class Jit {
     long firstNew = Buffer.nextId();
     var out = Runner.capture(log, counts, () -> realized(fn.apply(given)));
     replay = Replay.plan(log, counts, firstNew, in, out, values);
+    verified.clear(); // (sizes checked against an earlier capture are checked again)
+    own.clear();
     captures++;
     if (Flags.debug() >= 1 && captures > 1) System.out.println("jit: captured again (a tensor it read was given a new buffer)");
     return out;
