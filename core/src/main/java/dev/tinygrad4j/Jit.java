@@ -249,7 +249,7 @@ public final class Jit {
      * same copies and checks: then replaying this one at its sizes computes what it computed.
      */
     boolean sameSteps(Replay o) {
-      if (steps.size() != o.steps.size() || !Arrays.equals(inputSlots, o.inputSlots) || !Arrays.equals(outputSlots, o.outputSlots)
+      if (!symbolic || !o.symbolic || steps.size() != o.steps.size() || !Arrays.equals(inputSlots, o.inputSlots) || !Arrays.equals(outputSlots, o.outputSlots)
           || !external.equals(o.external) || !overwritten.equals(o.overwritten) || outputSizes == null || o.outputSizes == null) return false;
       for (int i = 0; i < outputProtos.length; i++) if ((outputProtos[i] == null) != (o.outputProtos[i] == null)) return false;
       for (int i = 0; i < outputSizes.length; i++) if (!Arrays.equals(outputSizes[i], o.outputSizes[i])) return false;
@@ -352,7 +352,16 @@ public final class Jit {
       r.captured = Map.copyOf(values);
       r.slotCounts = slotCounts;
       r.outputSizes = values.isEmpty() ? null : outputSizes(out, outputSlots, slotCounts, values);
-      r.symbolic = r.outputSizes != null && log.stream().noneMatch(st -> st instanceof Runner.Transfer); // copies move whole buffers
+      // a replay gives each launch the values of the inputs' variables: only right if the capture's launches had them
+      // (a variable the function binds again to another size, inside, is not)
+      boolean inputValues = true;
+      for (var st : log)
+        if (st instanceof Runner.Launch l)
+          for (int j = 0; j < l.kernel().spec().vars().size(); j++) {
+            var v = l.kernel().spec().vars().get(j);
+            inputValues &= values.containsKey(v) && v.value(values.get(v)) == l.vars()[j];
+          }
+      r.symbolic = r.outputSizes != null && inputValues && log.stream().noneMatch(st -> st instanceof Runner.Transfer); // copies move whole buffers
       return r;
     }
 

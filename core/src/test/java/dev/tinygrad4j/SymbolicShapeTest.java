@@ -164,6 +164,21 @@ class SymbolicShapeTest {
     }
   }
 
+  @Test void aJitWhoseFunctionBindsTheVariableToAnotherSizeInsideStaysRight() {
+    var n = new Variable("n", 1, 256);
+    Function<Tensor[], Tensor[]> f = in -> {
+      int size = in[0].shape()[0];
+      var s = in[0].sum().realize(); // n bound to size
+      var y = Tensor.arange(2 * size).cast(DType.FLOAT32).reshape(2 * size, 1).bind(0, n); // n bound to 2 * size
+      return new Tensor[]{y.sum(0).add(s.reshape(1))};
+    };
+    var jit = Jit.of(f);
+    for (int size : new int[]{3, 4, 5, 5, 6, 6}) {
+      var x = Tensor.ones(size, 4).realize();
+      assertArrayEquals(f.apply(new Tensor[]{x})[0].toFloatArray(), jit.call(x.bind(0, n))[0].toFloatArray(), 0f, "size " + size);
+    }
+  }
+
   @Test void aJitTellsAnotherVariableOrAFixedSizeFromTheCapturedOnes() {
     var jit = Jit.of1(x -> x.mul(2).sum(0));
     var n = new Variable("n", 1, 64);

@@ -338,6 +338,8 @@ public final class Runner {
   public static void launch(Compiled c, List<Buffer> bufs, int[] vars) {
     var spec = c.spec();
     int values = spec.vars().isEmpty() ? 0 : 1; // a symbolic kernel's last parameter: the values, passed here
+    if (vars.length != spec.vars().size())
+      throw new IllegalStateException("kernel " + spec.name() + " reads the variables " + spec.vars() + ", given " + vars.length + " values");
     if (bufs.size() + values != spec.params().size())
       throw new IllegalStateException("kernel " + spec.name() + " takes " + (spec.params().size() - values) + " buffers, got " + bufs.size());
     var needs = c.needs(vars);
