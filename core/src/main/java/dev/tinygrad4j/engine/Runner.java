@@ -33,7 +33,13 @@ public final class Runner {
     private final Device.Program program;
     private final Map<List<Integer>, long[]> needs = new java.util.concurrent.ConcurrentHashMap<>(); // a symbolic kernel's, by values
 
-    public Compiled(ProgramSpec spec, Device.Program program) { this.spec = spec; this.program = program; }
+    private final long[] fixed; // the needs of a kernel whose accesses do not depend on variables (the hot path)
+
+    public Compiled(ProgramSpec spec, Device.Program program) {
+      this.spec = spec;
+      this.program = program;
+      this.fixed = spec.sized().isEmpty() ? spec.params().stream().mapToLong(ProgramSpec.Param::needs).toArray() : null;
+    }
     /** What codegen made. */
     public ProgramSpec spec() { return spec; }
     /** The device's program. */
@@ -41,7 +47,7 @@ public final class Runner {
 
     /** The elements each buffer must hold at these variable values (worked out once per values). */
     public long[] needs(int[] vars) {
-      if (spec.sized().isEmpty()) return spec.needs(vars);
+      if (fixed != null) return fixed;
       var key = java.util.Arrays.stream(vars).boxed().toList();
       var n = needs.get(key);
       if (n == null) {
