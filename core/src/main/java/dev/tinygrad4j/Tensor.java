@@ -623,10 +623,9 @@ public final class Tensor {
   public Tensor where(Tensor a, Tensor b) {
     var cond = dtype() == DType.BOOL ? this : ne0();
     var ab = broadcast("where", a, b);
-    var cx = broadcast("where", cond, ab[0]);
-    var cy = broadcast("where", cond, ab[1]);
-    var c = cx[0].cast(DType.BOOL);
-    return c.derive(UOp.alu(Ops.WHERE, c.uop, cx[1].cast(ab[0].dtype()).uop, cy[1].cast(ab[0].dtype()).uop), cx[1], cy[1]);
+    var shape = broadcastShape("where", cond, ab[0]); // the condition stays bool: no cast to the values' type and back
+    var c = cond.broadcastTo(shape); var x = ab[0].broadcastTo(shape); var y = ab[1].broadcastTo(shape);
+    return c.derive(UOp.alu(Ops.WHERE, c.uop, x.uop, y.uop), x, y);
   }
   /** a where this is true, else b. */
   public Tensor where(Tensor a, double b) { return where(a, a.scalar(b)); }
@@ -1172,8 +1171,14 @@ public final class Tensor {
     int n = sh.length, i = sh[n - 1];
     int o = (i - d * (k - 1) - 1) / s + 1;
     if (o <= 0) throw new IllegalArgumentException("pool: window " + k + " (dilation " + d + ") does not fit in size " + i);
-    int e = (int) Math.ceil((double) k * (i + d) / i);
     var lead = Arrays.copyOf(sh, n - 1);
+    if (d == 1 && k <= s) { // windows that do not overlap: rows of s, each cut to its first k (no repeated copies)
+      var rows = resizeLast(o * s).reshape(concat(lead, o, s));
+      var se = new int[n + 1][];
+      for (int j = 0; j < n + 1; j++) se[j] = new int[]{0, j < n ? rows.shape()[j] : k};
+      return rows.shrink(se);
+    }
+    int e = (int) Math.ceil((double) k * (i + d) / i);
     var x = unsqueeze(-2).expand(concat(lead, e, i)).reshape(concat(lead, e * i));
     x = x.resizeLast(k * (i + d)).reshape(concat(lead, k, i + d)).resizeLast(o * s).reshape(concat(lead, k, o, s));
     x = x.resizeLast(1).reshape(concat(lead, k, o));

@@ -14,8 +14,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.function.IntUnaryOperator;
 
 /**
  * The vector-lane pass: which innermost UPCAST loops of a linearized program run as float32 vector lanes, the
@@ -30,34 +28,43 @@ public final class Lanes {
 
   /**
    * The pass's result: the program (tile loops unrolled), its vector loops with the nodes that vary per lane,
-   * accumulators kept as vectors (with their offsets and width), and the widths the target has.
+   * accumulators kept as vector variables (each one's element offset → its width), and the widths the target has.
    */
-  public record Plan(List<UOp> linear, Map<UOp, Set<UOp>> loops, Map<UOp, Set<Long>> promoted, Map<UOp, Integer> accWidth, List<Integer> widths) {
-    /** The lanes a loop of n elements runs as: the widest the target has that divides n, else its narrowest. */
-    public int width(int n) { return widthOf(widths, n); }
+  public record Plan(List<UOp> linear, Map<UOp, Set<UOp>> loops, Map<UOp, Map<Long, Integer>> promoted, List<Integer> widths) {
+    /** How a vector loop of n elements runs on this target. */
+    public Layout layout(int n) { return Lanes.layout(widths, n); }
   }
 
-  /** Vector loops this short become straight-line code (constant offsets: accumulators can be vector variables). */
+  /** A straight-line piece of a vector loop: width lanes from element start. */
+  public record Chunk(int start, int width) {}
+
+  /**
+   * How a vector loop of n elements runs: a loop stepping by the widest vector up to loopEnd (0: no loop), then
+   * straight-line chunks, widest first (width 1, where the target lists it: one element at a constant offset), then
+   * the elements from tail on one at a time.
+   */
+  public record Layout(int step, int loopEnd, List<Chunk> chunks, int tail) {
+    /** Whether every element is in a straight-line chunk (offsets constant: accumulators can be vector variables). */
+    public boolean straight(int n) { return loopEnd == 0 && tail == n; }
+  }
+
+  /** Loops longer than this many of the widest vectors step through a loop; shorter ones become straight-line code. */
   public static final int MAX_CHUNKS = 4;
 
-  private static int widthOf(List<Integer> widths, int n) {
-    for (int w : widths) if (n % w == 0) return w;
-    return widths.isEmpty() ? 1 : widths.getLast();
+  static Layout layout(List<Integer> widths, int n) {
+    if (widths.isEmpty()) return new Layout(1, 0, List.of(), 0);
+    int widest = widths.getFirst(), loopEnd = n > MAX_CHUNKS * widest ? n / widest * widest : 0, at = loopEnd;
+    var chunks = new ArrayList<Chunk>();
+    for (int w : widths) for (; n - at >= w; at += w) chunks.add(new Chunk(at, w));
+    return new Layout(widest, loopEnd, List.copyOf(chunks), at);
   }
 
   /** Runs the pass in the given form for a target with these vector widths (widest first; empty: none). */
   public static Plan plan(List<UOp> prog, List<Integer> widths, boolean max, Form form) {
-    if (widths.isEmpty() || form == Form.SCALAR) return new Plan(prog, Map.of(), Map.of(), Map.of(), widths);
-    IntUnaryOperator widthOf = n -> widthOf(widths, n);
-    if (form == Form.TILES) prog = unrollTiles(prog, widthOf, max);
-    var loops = vectorLoops(prog, widthOf, max);
-    var promoted = promotable(prog, loops, widthOf, MAX_CHUNKS);
-    var accWidth = new IdentityHashMap<UOp, Integer>();
-    for (int pc = 0; pc < prog.size(); pc++) // the width of the loops that touch each promoted accumulator
-      if (loops.containsKey(prog.get(pc)))
-        for (var u : prog.subList(pc + 1, endOf(prog, pc)))
-          if ((u.op() == Ops.LOAD || u.op() == Ops.STORE) && promoted.containsKey(u.src(0))) accWidth.put(u.src(0), widthOf.applyAsInt(prog.get(pc).rangeSize()));
-    return new Plan(prog, loops, promoted, accWidth, widths);
+    if (widths.isEmpty() || form == Form.SCALAR) return new Plan(prog, Map.of(), Map.of(), widths);
+    if (form == Form.TILES) prog = unrollTiles(prog, widths, max);
+    var loops = vectorLoops(prog, widths, max);
+    return new Plan(prog, loops, promotable(prog, loops, widths), widths);
   }
 
   /** The index of the ENDRANGE closing the RANGE at pc. */
@@ -68,14 +75,13 @@ public final class Lanes {
   }
 
   /**
-   * The nodes of loop r's body that vary with r, if the loop can run as vectors of width lanes; else null. Vector
-   * ops are float32 ADD, MUL, MULACC, NEG (and MAX if allowed), loads and stores of float32 arrays at r plus an
-   * invariant offset; int32 index sums of r stay scalar (the chunk's first lane).
+   * The nodes of loop r's body that vary with r, if the loop can run as vectors; else null. Vector ops are float32
+   * ADD, MUL, MULACC, NEG (and MAX if allowed), loads and stores of float32 arrays at r plus an invariant offset, and
+   * stores to a buffer at r times a constant plus an offset (lane by lane); int32 index nodes stay scalar (the
+   * chunk's first lane).
    */
-  private static Set<UOp> vectorizable(UOp r, List<UOp> body, IntUnaryOperator widthOf, boolean max) {
-    if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST) return null;
-    int width = widthOf.applyAsInt(r.rangeSize());
-    if (width <= 1 || r.rangeSize() < width) return null;
+  private static Set<UOp> vectorizable(UOp r, List<UOp> body, List<Integer> widths, boolean max) {
+    if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST || r.rangeSize() < narrowest(widths)) return null;
     var varying = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
     varying.add(r);
     var index = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
@@ -85,12 +91,13 @@ public final class Lanes {
       if (n.src().stream().noneMatch(varying::contains)) continue;
       varying.add(n);
       boolean ok = switch (n.op()) {
-        case ADD -> n.dtype() == DType.FLOAT32 || n.dtype() == DType.INT32 && n.src().stream().filter(varying::contains).count() == 1
-            && n.src().stream().anyMatch(x -> x == r) && index.add(n);
-        case MUL, MULACC, NEG -> n.dtype() == DType.FLOAT32;
+        case ADD, MUL -> n.dtype() == DType.FLOAT32 || n.dtype() == DType.INT32 && n.src().stream().filter(varying::contains).count() == 1
+            && n.src().stream().anyMatch(index::contains) && (n.op() == Ops.ADD || n.src().stream().anyMatch(UOp::isConst)) && index.add(n);
+        case MULACC, NEG -> n.dtype() == DType.FLOAT32;
         case MAX -> max && n.dtype() == DType.FLOAT32;
-        case LOAD -> n.src().size() == 2 && floatArray(n.src(0)) && index.contains(n.src(1));
-        case STORE -> n.src().size() == 3 && floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32;
+        case LOAD -> n.src().size() == 2 && floatArray(n.src(0)) && index.contains(n.src(1)) && stride(n.src(1), r) == 1;
+        case STORE -> n.src().size() == 3 && floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32
+            && (stride(n.src(1), r) == 1 || n.src(0).op() == Ops.DEFINE_GLOBAL && stride(n.src(1), r) != 0);
         default -> false;
       };
       if (!ok) return null;
@@ -101,12 +108,26 @@ public final class Lanes {
     return varying;
   }
 
+  /** The narrowest vector of these widths (a width of 1 is a scalar chunk, not a vector). */
+  private static int narrowest(List<Integer> widths) {
+    return widths.stream().filter(w -> w > 1).mapToInt(Integer::intValue).min().orElse(Integer.MAX_VALUE);
+  }
+
+  /** How far index idx (an index node of vector loop r: sums of r and products by constants) moves per lane. */
+  public static long stride(UOp idx, UOp r) {
+    if (idx == r) return 1;
+    if (idx.op() == Ops.ADD) return stride(idx.src(0), r) + stride(idx.src(1), r);
+    if (idx.op() == Ops.MUL && idx.src(1).isConst()) return stride(idx.src(0), r) * idx.src(1).asLong();
+    if (idx.op() == Ops.MUL && idx.src(0).isConst()) return stride(idx.src(1), r) * idx.src(0).asLong();
+    return 0;
+  }
+
   private static boolean floatArray(UOp buf) {
     return buf.dtype() == DType.FLOAT32 && (buf.op() == Ops.DEFINE_GLOBAL || buf.op() == Ops.DEFINE_ACC && ((UOp.Acc) buf.arg()).size() > 1);
   }
 
   /** The vector loops of prog with their varying nodes. */
-  private static Map<UOp, Set<UOp>> vectorLoops(List<UOp> prog, IntUnaryOperator width, boolean max) {
+  private static Map<UOp, Set<UOp>> vectorLoops(List<UOp> prog, List<Integer> width, boolean max) {
     var out = new IdentityHashMap<UOp, Set<UOp>>();
     for (int pc = 0; pc < prog.size(); pc++) {
       if (prog.get(pc).op() != Ops.RANGE) continue;
@@ -122,7 +143,7 @@ public final class Lanes {
    * Unrolls the UPCAST loops around vector loops, so a register tile's rows become straight-line code and its
    * accumulator vectors can stay in registers; the copies get the loop index as a folded constant.
    */
-  private static List<UOp> unrollTiles(List<UOp> prog, IntUnaryOperator width, boolean max) {
+  private static List<UOp> unrollTiles(List<UOp> prog, List<Integer> width, boolean max) {
     var cur = prog;
     int fresh = 1 << 24; // ids for the copies of inner loops, above any the kernel has
     for (boolean changed = true; changed; ) {
@@ -151,38 +172,46 @@ public final class Lanes {
     return cur;
   }
 
-  /** The constant element offset of index node idx in chunk k of vector loop r, or null if not constant. */
-  public static Long constOffset(UOp idx, UOp r, int k, int width) {
-    if (idx == r) return (long) k * width;
-    if (idx.op() == Ops.ADD && idx.src(1) == r && idx.src(0).isConst()) return idx.src(0).asLong() + (long) k * width;
-    if (idx.op() == Ops.ADD && idx.src(0) == r && idx.src(1).isConst()) return idx.src(1).asLong() + (long) k * width;
+  /** The constant element offset of index node idx at element start of vector loop r, or null if not constant. */
+  public static Long constOffset(UOp idx, UOp r, int start) {
+    if (idx == r) return (long) start;
+    if (idx.op() == Ops.ADD && idx.src(1) == r && idx.src(0).isConst()) return idx.src(0).asLong() + start;
+    if (idx.op() == Ops.ADD && idx.src(0) == r && idx.src(1).isConst()) return idx.src(1).asLong() + start;
     return null;
   }
 
   /**
-   * Accumulator arrays whose every access is a vector in a straight-line vector loop (at most maxChunks chunks, all of
-   * one width) at a constant offset, with the offsets used: such an accumulator can live in vector registers.
+   * Accumulator arrays whose every access is a vector in a straight-line vector loop at a constant offset, with each
+   * chunk's offset and width (the chunks of all accesses must not overlap unless equal): such an accumulator can live
+   * in vector variables.
    */
-  private static Map<UOp, Set<Long>> promotable(List<UOp> prog, Map<UOp, Set<UOp>> vectorLoops, IntUnaryOperator widthOf, int maxChunks) {
-    var widths = new IdentityHashMap<UOp, Integer>();
+  private static Map<UOp, Map<Long, Integer>> promotable(List<UOp> prog, Map<UOp, Set<UOp>> vectorLoops, List<Integer> widths) {
     var owner = new IdentityHashMap<UOp, UOp>(); // body node → its vector loop range
     for (int pc = 0; pc < prog.size(); pc++) {
       var r = prog.get(pc);
       if (vectorLoops.containsKey(r)) for (var u : prog.subList(pc + 1, endOf(prog, pc))) owner.put(u, r);
     }
-    var candidates = new IdentityHashMap<UOp, Set<Long>>();
+    var candidates = new IdentityHashMap<UOp, Map<Long, Integer>>();
     var rejected = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
     for (var u : prog) {
       if (u.op() != Ops.LOAD && u.op() != Ops.STORE || u.src(0).op() != Ops.DEFINE_ACC || u.src(0).dtype() != DType.FLOAT32) continue;
       var acc = u.src(0);
       var r = owner.get(u);
-      int width = r == null ? 1 : widthOf.applyAsInt(r.rangeSize());
-      if (r == null || widths.merge(acc, width, (a, b) -> a.equals(b) ? a : -1) < 0 || r.rangeSize() / width > maxChunks || r.rangeSize() % width != 0 || constOffset(u.src(1), r, 0, width) == null
-          || constOffset(u.src(1), r, 0, width) % width != 0) {
+      var layout = r == null ? null : layout(widths, r.rangeSize());
+      if (r == null || !layout.straight(r.rangeSize()) || constOffset(u.src(1), r, 0) == null) {
         rejected.add(acc);
         continue;
       }
-      for (int k = 0; k < r.rangeSize() / width; k++) candidates.computeIfAbsent(acc, a -> new TreeSet<>()).add(constOffset(u.src(1), r, k, width));
+      var chunks = candidates.computeIfAbsent(acc, a -> new java.util.TreeMap<>());
+      for (var c : layout.chunks())
+        if (chunks.merge(constOffset(u.src(1), r, c.start()), c.width(), (a, b) -> a.equals(b) ? a : -1) < 0) rejected.add(acc);
+    }
+    for (var e : candidates.entrySet()) { // chunks of different loops that overlap cannot be separate variables
+      long end = Long.MIN_VALUE;
+      for (var c : e.getValue().entrySet()) {
+        if (c.getKey() < end) rejected.add(e.getKey());
+        end = c.getKey() + c.getValue();
+      }
     }
     candidates.keySet().removeAll(rejected);
     return candidates;

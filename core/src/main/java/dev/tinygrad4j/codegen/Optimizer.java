@@ -213,7 +213,7 @@ public final class Optimizer {
       } else w = 16;
       for (var pick : new UOp[]{deep, wide}) {
         if (pick == null || (pick == wide && w == 0)) continue;
-        int vectors = lanes > 1 ? Math.max(1, w / lanes) : 1;
+        int vectors = lanes > 1 ? (w + lanes - 1) / lanes : 1;
         var allowed = java.util.stream.IntStream.of(w > 16 ? new int[]{8, 4} : new int[]{16, 8, 4})
             .filter(x -> lanes <= 1 || x * vectors <= 16 || x == 4).toArray(); // the tile stays near 256
         int d = pick.fixedSize() ? firstDivisor(pick.rangeSize(), allowed) : allowed[0];
@@ -225,16 +225,24 @@ public final class Optimizer {
         }
         cur = add(opts, cur, new Opt(OptOp.UPCAST, ls.indexOf(byId(ls, pick.axisId())), pick == wide ? w : d));
       }
-      // the loop over tiles of the wide dim goes outermost: its column strip stays in cache across the others
-      var ls = loops(cur);
+      // the loop over tiles of the wide dim goes outermost: its column strip stays in cache across the others; of
+      // the others, those that move the loads furthest go outer, so the inner ones walk data that stays in cache (a
+      // convolution's weight gradient: a block of images while filter taps and channels vary)
+      var ls0 = loops(cur);
       int wideOuter = -1;
-      for (int i = 0; i < ls.size(); i++) if (ls.get(i).axisId() == wide.axisId()) wideOuter = i;
+      for (int i = 0; i < ls0.size(); i++) if (ls0.get(i).axisId() == wide.axisId()) wideOuter = i;
       if (wideOuter > 0) cur = add(opts, cur, new Opt(OptOp.SWAP, 0, wideOuter));
+      for (int i = wideOuter >= 0 ? 1 : 0; i < loops(cur).size(); i++) {
+        var ls = loops(cur);
+        int far = i;
+        for (int j = i + 1; j < ls.size(); j++) if (reach(cur, ls.get(j)) > reach(cur, ls.get(far))) far = j;
+        if (far != i) cur = add(opts, cur, new Opt(OptOp.SWAP, i, far));
+      }
     }
-    if (!reduces(ast).isEmpty() && loops.size() == 1 && loops.getFirst().fixedSize()) {
-      // one output dim read contiguously: a vector of accumulators (independent sums, vector loads)
-      int w = firstDivisor(loops.getFirst().rangeSize(), 16, 8, 4);
-      if (w > 0 && contiguousAxis(ast, loops) == 0 && strideOneSomewhere(ast, loops.getFirst())) cur = add(opts, cur, new Opt(OptOp.UPCAST, 0, w));
+    if (!reduces(ast).isEmpty() && opts.isEmpty() && !loops.isEmpty() && loops.getLast().fixedSize()) {
+      // no tile, the innermost output dim read contiguously: a vector of accumulators (independent sums, vector loads)
+      int n = loops.getLast().rangeSize(), w = n >= 4 && n <= 32 ? n : firstDivisor(n, 16, 8, 4);
+      if (w > 0 && contiguousAxis(ast, loops) == loops.size() - 1 && strideOneSomewhere(ast, loops.getLast())) cur = add(opts, cur, new Opt(OptOp.UPCAST, loops.size() - 1, w));
     }
     var remaining = loops(cur);
     long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(u -> u.src(0).vmax()).reduce(1, (a, b) -> a * b);
@@ -292,6 +300,23 @@ public final class Optimizer {
       } catch (IllegalArgumentException e) { /* nested or several reductions: each work-item reduces on its own */ }
     }
     return opts;
+  }
+
+  /** The most elements one step of loop r moves any load from a buffer (0: none depends on it). */
+  private static long reach(UOp ast, UOp r) {
+    return ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL).mapToLong(u -> Math.abs(step(u.src(1), r))).max().orElse(0);
+  }
+
+  /** How far index idx moves per step of range r: exact for sums and products by constants, roughly through / and %. */
+  private static long step(UOp idx, UOp r) {
+    if (idx == r) return 1;
+    return switch (idx.op()) {
+      case ADD -> step(idx.src(0), r) + step(idx.src(1), r);
+      case MUL -> idx.src(1).isConst() ? step(idx.src(0), r) * idx.src(1).asLong() : idx.src(0).isConst() ? step(idx.src(1), r) * idx.src(0).asLong() : 0;
+      case IDIV -> idx.src(1).isConst() && idx.src(1).asLong() != 0 ? step(idx.src(0), r) / idx.src(1).asLong() : 0;
+      case MOD -> idx.src(1).isConst() && Math.abs(step(idx.src(0), r)) < Math.abs(idx.src(1).asLong()) ? step(idx.src(0), r) : 0;
+      default -> 0;
+    };
   }
 
   /** The tile size a dim allows: the largest of 16, 8, 4 dividing it, 8 for a symbolic one (padded), 0 if none. */

@@ -162,7 +162,9 @@ public final class Schedule {
    * sum short. It applies to float sums of more than SUM_DIRECT elements per output, or of more than 1024 to at most
    * FEW_OUTPUTS values, and to other reductions of at least 2^15 elements to at most FEW_OUTPUTS values (for the
    * threads). To few values, each partial covers SUMMED elements strided across the reduced range (the partials are
-   * the outputs, side by side, so the work splits across threads and vector lanes). To many (a conv's weight
+   * the outputs, side by side, so the work splits across threads and vector lanes), strided along the outermost
+   * reduced axis where it has a divisor between SUMMED/4 and SUMMED (the other reduced axes then stay as they are,
+   * read in order), else along the merged range. To many (a conv's weight
    * gradient), each covers a contiguous run of at most RUN elements, cut along the outermost reduced axis where a
    * divisor of it makes runs of RUN/4 or more (the kernel then reads as the unsplit one did), else of the merged
    * range. Merged ranges of sums are padded with zeros (other reductions split only where the length divides).
@@ -210,6 +212,21 @@ public final class Schedule {
         var partial = UOp.of(Ops.CONTIGUOUS, n.dtype(), null, moved.reshape(runs).reduce(arg.op(), axes));
         var flat = merged.clone();
         flat[last] = outer / d;
+        return splitReduce(partial.reshape(flat).reduce(arg.op(), last), true).reshape(n.shape());
+      }
+    }
+    if (few && !partials) { // strided partials along the outermost reduced axis where a divisor of it is near SUMMED:
+      // the partials keep the other reduced axes as they are, so they read memory in runs as the unsplit one did
+      int outer = in[arg.axes().getFirst()], c = 1;
+      for (int k = 1; k <= SUMMED; k++) if (outer % k == 0) c = k;
+      if (c >= SUMMED / 4 && r / c >= 2) {
+        var runs = new int[in.length + 1];
+        for (int i = 0; i < in.length; i++) runs[i < last ? i : i + 1] = moved.shape()[i];
+        runs[last] = c;
+        runs[last + 1] = outer / c;
+        var partial = UOp.of(Ops.CONTIGUOUS, n.dtype(), null, moved.reshape(runs).reduce(arg.op(), last));
+        var flat = merged.clone();
+        flat[last] = (int) (r / c);
         return splitReduce(partial.reshape(flat).reduce(arg.op(), last), true).reshape(n.shape());
       }
     }

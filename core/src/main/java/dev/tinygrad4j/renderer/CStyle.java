@@ -42,8 +42,8 @@ public class CStyle implements Renderer {
   /** The type a value is computed in. */
   protected String valueType(DType dt) { return dt == DType.FLOAT16 || dt == DType.BFLOAT16 ? "float" : type(dt); }
 
-  /** Helpers every kernel may use, with vector types up to w lanes. */
-  protected String prelude(int w) {
+  /** Helpers every kernel may use, with vector types of these widths. */
+  protected String prelude(List<Integer> widths) {
     return """
         #include <math.h>
         #include <stdbool.h>
@@ -87,18 +87,28 @@ public class CStyle implements Renderer {
         static inline float b2f(unsigned short b) { unsigned int u = (unsigned int)b << 16; float f; memcpy(&f, &u, 4); return f; }
         static inline unsigned short f2b(float f) { unsigned int u; memcpy(&u, &f, 4);
           return f != f ? (unsigned short)((u >> 16) | 0x40) : (unsigned short)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
-        """ + vectorPrelude(w);
+        """ + vectorPrelude(widths);
   }
 
   /**
-   * Vector types of w floats (f8, f16) with load, store, broadcast and fma: the compiler's FMA builtin where the
-   * target has it (not immintrin.h's wrapper: that header alone takes 0.7 s of every compile, the kernel ~0.05 s),
+   * Vector types of these widths (f4, f8, f16) with load, store, broadcast and fma: the compiler's FMA builtin where
+   * the target has it (not immintrin.h's wrapper: that header alone takes 0.7 s of every compile, the kernel ~0.05 s),
    * else one fmaf per lane: the same single rounding either way.
    */
-  protected String vectorPrelude(int w) {
-    var out = new StringBuilder(w > 1 ? "#pragma GCC diagnostic ignored \"-Wpsabi\" /* the vector helpers are static inline */\n" : "");
-    for (int n = 8; n <= w; n *= 2) {
-      var fused = n == 16 ? "__AVX512F__ __builtin_ia32_vfmaddps512_mask(a, b, c, (unsigned short)-1, 4)" : "__FMA__ __builtin_ia32_vfmaddps256(a, b, c)";
+  protected String vectorPrelude(List<Integer> widths) {
+    var out = new StringBuilder(widths.isEmpty() ? "" : "#pragma GCC diagnostic ignored \"-Wpsabi\" /* the vector helpers are static inline */\n");
+    for (int n : widths.reversed()) {
+      if (n == 1) { // a chunk of one lane: plain floats
+        out.append("typedef float f1;\nstatic inline f1 ld1(const float* p) { return *p; }\nstatic inline void st1(float* p, f1 v) { *p = v; }\n"
+            + "static inline f1 bc1(float s) { return s; }\nstatic inline f1 fma1(f1 a, f1 b, f1 c) { return fmaf(a, b, c); }\n");
+        continue;
+      }
+      var fused = switch (n) {
+        case 16 -> "__AVX512F__ __builtin_ia32_vfmaddps512_mask(a, b, c, (unsigned short)-1, 4)";
+        case 8 -> "__FMA__ __builtin_ia32_vfmaddps256(a, b, c)";
+        case 4 -> "__FMA__ __builtin_ia32_vfmaddps(a, b, c)";
+        default -> throw new IllegalArgumentException("C renderer: no vector type of " + n + " floats");
+      };
       out.append("""
           typedef float f%1$d __attribute__((vector_size(%2$d)));
           static inline f%1$d ld%1$d(const float* p) { f%1$d v; memcpy(&v, p, sizeof v); return v; }
@@ -179,7 +189,7 @@ public class CStyle implements Renderer {
       for (var p : params) head.append(head.isEmpty() ? "" : ", ").append(bufferParam(p.dtype(), p.index()));
       boolean threaded = prog.stream().anyMatch(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.THREAD);
       if (threaded) head.append(", int start, int end"); // the chunk [start, end) of a THREAD range a pool thread runs
-      return prelude(plan.widths().isEmpty() ? 1 : plan.widths().getFirst()) + kernelHead(name, head.toString()) + " {\n" + body + "}\n";
+      return prelude(plan.widths()) + kernelHead(name, head.toString()) + " {\n" + body + "}\n";
     }
 
     /** One scalar statement (null for nodes that are only names). */
@@ -210,7 +220,7 @@ public class CStyle implements Renderer {
           var n = "acc" + acc.id();
           names.put(u, n);
           var vec = plan.promoted().get(u);
-          if (vec != null) yield "f" + plan.accWidth().get(u) + " " + String.join(", ", vec.stream().map(off -> n + "_" + off).toList()) + ";";
+          if (vec != null) yield String.join(" ", vec.entrySet().stream().map(e -> "f" + e.getValue() + " " + n + "_" + e.getKey() + ";").toList());
           yield acc.size() > 1 ? valueType(u.dtype()) + " " + n + "[" + acc.size() + "];"
               : valueType(u.dtype()) + " " + n + " = " + name(u.src(0)) + ";";
         }
@@ -230,27 +240,28 @@ public class CStyle implements Renderer {
     }
 
     /**
-     * An innermost UPCAST loop as f8 vectors: short ones as one block per chunk (constant offsets, so accumulators
-     * can be vector variables), longer ones as a loop stepping by the lane count; then the leftover elements one by one.
+     * An innermost UPCAST loop as vectors (see {@link Lanes.Layout}): a loop stepping by the widest vector if it is
+     * long, straight-line blocks of vectors at constant offsets (so accumulators can be vector variables), then the
+     * leftover elements one by one.
      */
     void vectorLoop(UOp r, List<UOp> body, StringBuilder out, String ind) {
-      int w = plan.width(r.rangeSize()), n = r.rangeSize(), chunks = n / w, tail = chunks * w;
+      int n = r.rangeSize();
+      var layout = plan.layout(n);
       var rv = "r" + r.axisId();
       names.put(r, rv);
       var varying = plan.loops().get(r);
-      if (chunks <= Lanes.MAX_CHUNKS) {
-        for (int k = 0; k < chunks; k++) {
-          out.append(ind).append("{ int ").append(rv).append(" = ").append(k * w).append(";\n");
-          vectorBody(r, k, body, varying, out, ind + "  ");
-          out.append(ind).append("}\n");
-        }
-      } else {
-        out.append(ind).append("for (int ").append(rv).append(" = 0; ").append(rv).append(" < ").append(tail).append("; ").append(rv).append(" += ").append(w).append(") {\n");
-        vectorBody(r, -1, body, varying, out, ind + "  ");
+      if (layout.loopEnd() > 0) {
+        out.append(ind).append("for (int ").append(rv).append(" = 0; ").append(rv).append(" < ").append(layout.loopEnd()).append("; ").append(rv).append(" += ").append(layout.step()).append(") {\n");
+        vectorBody(r, -1, layout.step(), body, varying, out, ind + "  ");
         out.append(ind).append("}\n");
       }
-      if (tail == n) return;
-      out.append(ind).append("for (int ").append(rv).append(" = ").append(tail).append("; ").append(rv).append(" < ").append(n).append("; ").append(rv).append("++) {\n");
+      for (var c : layout.chunks()) {
+        out.append(ind).append("{ int ").append(rv).append(" = ").append(c.start()).append(";\n");
+        vectorBody(r, c.start(), c.width(), body, varying, out, ind + "  ");
+        out.append(ind).append("}\n");
+      }
+      if (layout.tail() == n) return;
+      out.append(ind).append("for (int ").append(rv).append(" = ").append(layout.tail()).append("; ").append(rv).append(" < ").append(n).append("; ").append(rv).append("++) {\n");
       for (var u : body) {
         var line = line(u);
         if (line != null) out.append(ind).append("  ").append(line).append('\n');
@@ -258,13 +269,13 @@ public class CStyle implements Renderer {
       out.append(ind).append("}\n");
     }
 
-    void vectorBody(UOp r, int chunk, List<UOp> body, java.util.Set<UOp> varying, StringBuilder out, String ind) {
-      int w = plan.width(r.rangeSize());
+    /** The body of a vector loop as vectors of w lanes from element start (-1: inside a loop, offsets not constant). */
+    void vectorBody(UOp r, int start, int w, List<UOp> body, java.util.Set<UOp> varying, StringBuilder out, String ind) {
       var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their vector names
       java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s) : "bc" + w + "(" + name(s) + ")";
       for (var u : body) {
         String line;
-        if (!varying.contains(u) || u.op() == Ops.ADD && u.dtype() == DType.INT32) line = line(u); // scalars, lane-0 indices
+        if (!varying.contains(u) || u.dtype() == DType.INT32) line = line(u); // scalars, lane-0 indices
         else {
           var n = "v" + (vars++);
           var acc = plan.promoted().get(u.src(0));
@@ -273,7 +284,7 @@ public class CStyle implements Renderer {
             case MUL -> v.apply(u.src(0)) + " * " + v.apply(u.src(1));
             case NEG -> "-" + v.apply(u.src(0));
             case MULACC -> "fma" + w + "(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
-            case LOAD -> acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, w)
+            case LOAD -> acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, start)
                 : "ld" + w + "(&" + name(u.src(0)) + "[" + name(u.src(1)) + "])";
             case STORE -> null;
             default -> throw new IllegalStateException("not a vector op: " + u.op());
@@ -282,8 +293,11 @@ public class CStyle implements Renderer {
             vec.put(u, n);
             line = "f" + w + " " + n + " = " + val + ";";
           } else {
-            line = acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, chunk, w) + " = " + v.apply(u.src(2)) + ";"
-                : "st" + w + "(&" + name(u.src(0)) + "[" + name(u.src(1)) + "], " + v.apply(u.src(2)) + ");";
+            long stride = Lanes.stride(u.src(1), r);
+            line = acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, start) + " = " + v.apply(u.src(2)) + ";"
+                : stride == 1 ? "st" + w + "(&" + name(u.src(0)) + "[" + name(u.src(1)) + "], " + v.apply(u.src(2)) + ");"
+                : w == 1 ? name(u.src(0)) + "[" + name(u.src(1)) + "] = " + v.apply(u.src(2)) + ";"
+                : "{ f" + w + " s = " + v.apply(u.src(2)) + "; float* p = &" + name(u.src(0)) + "[" + name(u.src(1)) + "]; for (int l = 0; l < " + w + "; l++) p[l * " + stride + "] = s[l]; }";
           }
         }
         if (line != null) out.append(ind).append(line).append('\n');

@@ -9,8 +9,8 @@ import dev.tinygrad4j.uop.UOp.AxisType;
  */
 public final class Cuda extends CStyle {
   /** The C helpers as device functions, without #include lines: NVRTC has no system headers (math is built in). */
-  @Override protected String prelude(int w) {
-    return super.prelude(w).replaceAll("#include <[a-z.]+>\n", "").replace("static inline", "__device__ static inline")
+  @Override protected String prelude(java.util.List<Integer> widths) {
+    return super.prelude(widths).replaceAll("#include <[a-z.]+>\n", "").replace("static inline", "__device__ static inline")
         + "template <class T, class F> __device__ static inline T bitcast_(F f) { T t; memcpy(&t, &f, sizeof t); return t; }\n";
   }
 

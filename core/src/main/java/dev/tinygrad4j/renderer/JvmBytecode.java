@@ -152,6 +152,7 @@ public final class JvmBytecode implements Renderer {
     static final ClassDesc ORDER = ClassDesc.of("java.nio.ByteOrder");
     static final ClassDesc LAYOUT = ClassDesc.of("java.lang.foreign.ValueLayout");
     final Map<UOp, Integer> vslot = new IdentityHashMap<>();
+    String species; // the FloatVector species of the chunk being emitted
 
     // accumulator arrays whose every access is a vector at a constant offset live in vector locals instead
     final Map<UOp, Map<Long, Integer>> promoted = new IdentityHashMap<>();
@@ -159,7 +160,7 @@ public final class JvmBytecode implements Renderer {
     void promote() {
       for (var e : plan.promoted().entrySet()) {
         var slots = new java.util.HashMap<Long, Integer>();
-        for (var off : e.getValue()) {
+        for (var off : e.getValue().keySet()) {
           int sl = c.allocateLocal(TypeKind.REFERENCE);
           c.aconst_null().astore(sl); // the verifier wants every local assigned on every path
           slots.put(off, sl);
@@ -170,24 +171,23 @@ public final class JvmBytecode implements Renderer {
 
     void vectorLoop(UOp r, List<UOp> body, java.util.Set<UOp> varying) {
       int rs = local(r, TypeKind.INT);
-      int chunks = r.rangeSize() / Vectors.WIDTH, tail = chunks * Vectors.WIDTH;
-      if (chunks <= Lanes.MAX_CHUNKS) { // straight-line code, one copy of the body per chunk
-        for (int k = 0; k < chunks; k++) {
-          c.loadConstant(k * Vectors.WIDTH).istore(rs);
-          vectorBody(r, body, varying, k);
-        }
-      } else {
+      var layout = plan.layout(r.rangeSize());
+      if (layout.loopEnd() > 0) {
         c.iconst_0().istore(rs);
         Label top = c.newBoundLabel(), exit = c.newLabel();
-        c.iload(rs).loadConstant(tail).if_icmpge(exit);
-        vectorBody(r, body, varying, -1);
-        c.iinc(rs, Vectors.WIDTH);
+        c.iload(rs).loadConstant(layout.loopEnd()).if_icmpge(exit);
+        vectorBody(r, body, varying, -1, layout.step());
+        c.iinc(rs, layout.step());
         c.goto_(top);
         c.labelBinding(exit);
       }
-      if (tail == r.rangeSize()) return;
+      for (var k : layout.chunks()) { // straight-line code, one copy of the body per chunk
+        c.loadConstant(k.start()).istore(rs);
+        vectorBody(r, body, varying, k.start(), k.width());
+      }
+      if (layout.tail() == r.rangeSize()) return;
       // the elements past the last full vector, one at a time
-      c.loadConstant(tail).istore(rs);
+      c.loadConstant(layout.tail()).istore(rs);
       Label top = c.newBoundLabel(), exit = c.newLabel();
       c.iload(rs).loadConstant(r.rangeSize()).if_icmpge(exit);
       for (var n : body) op(n);
@@ -196,28 +196,27 @@ public final class JvmBytecode implements Renderer {
       c.labelBinding(exit);
     }
 
-    void vectorBody(UOp r, List<UOp> body, java.util.Set<UOp> varying, int chunk) {
+    /** The body as vectors of w lanes from element start (-1: inside a loop). */
+    void vectorBody(UOp r, List<UOp> body, java.util.Set<UOp> varying, int start, int w) {
+      species = "SPECIES_" + 32 * w;
       for (var n : body) {
-        if (!varying.contains(n)) { op(n); continue; }
+        if (!varying.contains(n) || n.dtype() == DType.INT32) { op(n); continue; } // scalars, lane-0 indices
         switch (n.op()) {
-          case ADD -> {
-            if (n.dtype() == DType.INT32) { for (var s : n.src()) load(s); c.iadd(); store(n); }
-            else vectorOp(n, "add", 1);
-          }
+          case ADD -> vectorOp(n, "add", 1);
           case MUL -> vectorOp(n, "mul", 1);
           case MAX -> vectorOp(n, "max", 1);
           case NEG -> vectorOp(n, "neg", 0);
           case MULACC -> vectorOp(n, "fma", 2);
           case LOAD -> {
             var reg = promoted.get(n.src(0));
-            if (reg != null) c.aload(reg.get(Lanes.constOffset(n.src(1), r, chunk, Vectors.WIDTH)));
+            if (reg != null) c.aload(reg.get(Lanes.constOffset(n.src(1), r, start)));
             else if (segments && n.src(0).op() == Ops.DEFINE_GLOBAL) {
-              c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
+              c.getstatic(FV, species, SPECIES);
               load(n.src(0));
               byteOffset(n.src(1));
               c.invokestatic(FV, "fromMemorySegment", MethodTypeDesc.of(FV, SPECIES, SEGMENT, CD_long, ORDER));
             } else {
-              c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
+              c.getstatic(FV, species, SPECIES);
               load(n.src(0));
               load(n.src(1));
               c.invokestatic(FV, "fromArray", MethodTypeDesc.of(FV, SPECIES, CD_float.arrayType(), CD_int));
@@ -225,9 +224,27 @@ public final class JvmBytecode implements Renderer {
             c.astore(vlocal(n));
           }
           case STORE -> {
+            long stride = Lanes.stride(n.src(1), r);
+            if (stride != 1) { // lane by lane
+              vector(n.src(2));
+              int v = c.allocateLocal(TypeKind.REFERENCE);
+              c.astore(v);
+              var buf = n.src(0);
+              for (int l = 0; l < w; l++) {
+                load(buf);
+                if (segments) layout(buf.dtype());
+                load(n.src(1));
+                c.loadConstant((int) (l * stride)).iadd();
+                if (segments) c.i2l();
+                c.aload(v).loadConstant(l).invokevirtual(FV, "lane", MethodTypeDesc.of(CD_float, CD_int));
+                if (segments) segmentAccess("setAtIndex", buf.dtype());
+                else c.arrayStore(TypeKind.FLOAT);
+              }
+              continue;
+            }
             vector(n.src(2));
             var reg = promoted.get(n.src(0));
-            if (reg != null) c.astore(reg.get(Lanes.constOffset(n.src(1), r, chunk, Vectors.WIDTH)));
+            if (reg != null) c.astore(reg.get(Lanes.constOffset(n.src(1), r, start)));
             else if (segments && n.src(0).op() == Ops.DEFINE_GLOBAL) {
               load(n.src(0));
               byteOffset(n.src(1));
@@ -256,7 +273,7 @@ public final class JvmBytecode implements Renderer {
     void vector(UOp n) {
       var v = vslot.get(n);
       if (v != null) { c.aload(v); return; }
-      c.getstatic(FV, "SPECIES_PREFERRED", SPECIES);
+      c.getstatic(FV, species, SPECIES);
       load(n);
       c.invokestatic(FV, "broadcast", MethodTypeDesc.of(FV, SPECIES, CD_float));
     }

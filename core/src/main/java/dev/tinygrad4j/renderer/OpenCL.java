@@ -10,7 +10,7 @@ import dev.tinygrad4j.uop.UOp.AxisType;
  */
 public final class OpenCL extends CStyle {
   /** OpenCL's own vector types; macros, so loads and stores work in any address space (global buffers, private tiles). */
-  @Override protected String vectorPrelude(int w) {
+  @Override protected String vectorPrelude(java.util.List<Integer> widths) {
     return """
         typedef float4 f4;
         #define ld4(p) vload4(0, p)
@@ -36,7 +36,7 @@ public final class OpenCL extends CStyle {
   /** Values keep C's bool (any non-zero becomes 1); only buffers hold them as uchar. */
   @Override protected String valueType(DType dt) { return dt == DType.BOOL ? "bool" : super.valueType(dt); }
 
-  @Override protected String prelude(int w) {
+  @Override protected String prelude(java.util.List<Integer> widths) {
     return """
         #pragma OPENCL EXTENSION cl_khr_fp64 : enable
         float h2f(ushort h) {
@@ -68,7 +68,7 @@ public final class OpenCL extends CStyle {
         float b2f(ushort b) { return as_float((uint)b << 16); }
         ushort f2b(float f) { uint u = as_uint(f);
           return f != f ? (ushort)((u >> 16) | 0x40) : (ushort)((u + 0x7FFF + ((u >> 16) & 1)) >> 16); }
-        """ + vectorPrelude(w);
+        """ + vectorPrelude(widths);
   }
 
   @Override protected String kernelHead(String name, String params) { return "__kernel void " + name + "(" + params + ")"; }

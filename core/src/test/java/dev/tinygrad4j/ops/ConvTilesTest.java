@@ -1,0 +1,67 @@
+package dev.tinygrad4j.ops;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.tinygrad4j.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Convolutions whose output rows are 5, 6, 7, 10, 20 and 24 wide, forward and both gradients, against float64 loops.
+ * On the CPU these widths are register tiles of mixed vector chunks (20 = 16 + 4, 6 = 4 + 1 + 1), and the weight
+ * gradient's tile stores its lanes (input channels) with a stride into the weight layout.
+ */
+class ConvTilesTest {
+  static float[] random(int n, long seed) {
+    var r = new Random(seed);
+    var v = new float[n];
+    for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+    return v;
+  }
+
+  static void close(String what, double want, double mag, float got) {
+    if (!(Math.abs(got - want) <= 1e-5 * mag + 1e-5)) fail(what + ": expected " + want + ", got " + got);
+  }
+
+  @Test void everyRowWidthMatchesFloat64() {
+    for (int w : new int[]{5, 6, 7, 10, 20, 24}) check(2, 32, 16, w + 2, 3);
+    check(2, 8, 16, 24, 5); // a 5x5 filter: 20-wide rows
+  }
+
+  /** out = conv(x, w) valid, loss = sum(out · g): out, dL/dw and dL/dx against float64. */
+  static void check(int n, int ci, int co, int size, int k) {
+    int o = size - k + 1;
+    var xs = random(n * ci * size * size, size);
+    var ws = random(co * ci * k * k, size + 1);
+    var gs = random(n * co * o * o, size + 2);
+    var x = Tensor.of(xs).reshape(n, ci, size, size).requiresGrad(true);
+    var w = Tensor.of(ws).reshape(co, ci, k, k).requiresGrad(true);
+    var out = x.conv2d(w, null, 1, 0, 1, 1);
+    out.mul(Tensor.of(gs).reshape(n, co, o, o)).sum().backward();
+    var got = out.toFloatArray();
+    var gw = w.grad().toFloatArray();
+    var gx = x.grad().toFloatArray();
+    var wantGw = new double[ws.length]; var magGw = new double[ws.length];
+    var wantGx = new double[xs.length]; var magGx = new double[xs.length];
+    var shape = n + "x" + ci + "x" + size + "x" + size + " * " + co + "x" + ci + "x" + k + "x" + k;
+    for (int b = 0; b < n; b++)
+      for (int c = 0; c < co; c++)
+        for (int i = 0; i < o; i++)
+          for (int j = 0; j < o; j++) {
+            double want = 0, mag = 0;
+            int at = ((b * co + c) * o + i) * o + j;
+            for (int d = 0; d < ci; d++)
+              for (int p = 0; p < k; p++)
+                for (int q = 0; q < k; q++) {
+                  int xi = ((b * ci + d) * size + i + p) * size + j + q, wi = ((c * ci + d) * k + p) * k + q;
+                  double t = (double) xs[xi] * ws[wi];
+                  want += t; mag += Math.abs(t);
+                  wantGw[wi] += (double) gs[at] * xs[xi]; magGw[wi] += Math.abs((double) gs[at] * xs[xi]);
+                  wantGx[xi] += (double) gs[at] * ws[wi]; magGx[xi] += Math.abs((double) gs[at] * ws[wi]);
+                }
+            close(shape + " out[" + at + "]", want, mag, got[at]);
+          }
+    for (int i = 0; i < ws.length; i++) close(shape + " dL/dw[" + i + "]", wantGw[i], magGw[i], gw[i]);
+    for (int i = 0; i < xs.length; i++) close(shape + " dL/dx[" + i + "]", wantGx[i], magGx[i], gx[i]);
+  }
+}
