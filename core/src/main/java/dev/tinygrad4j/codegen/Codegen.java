@@ -83,7 +83,7 @@ public final class Codegen {
   public static ProgramSpec.Source render(String name, List<ProgramSpec.Param> params, List<UOp> linear, Target target) {
     ProgramSpec.Source source = null;
     for (var form : Lanes.Form.values()) {
-      var plan = Lanes.plan(linear, target.lanes(), target.vectorMax(), form);
+      var plan = Lanes.plan(linear, target.lanes(), target.vectorOps(), form);
       try {
         source = target.renderer().render(name, params, plan);
       } catch (Renderer.TooLarge tooLarge) { // a form with fewer copied loop bodies

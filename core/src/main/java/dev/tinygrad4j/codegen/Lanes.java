@@ -60,10 +60,10 @@ public final class Lanes {
   }
 
   /** Runs the pass in the given form for a target with these vector widths (widest first; empty: none). */
-  public static Plan plan(List<UOp> prog, List<Integer> widths, boolean max, Form form) {
+  public static Plan plan(List<UOp> prog, List<Integer> widths, Set<Ops> ops, Form form) {
     if (widths.isEmpty() || form == Form.SCALAR) return new Plan(prog, Map.of(), Map.of(), widths);
-    if (form == Form.TILES) prog = unrollTiles(prog, widths, max);
-    var loops = vectorLoops(prog, widths, max);
+    if (form == Form.TILES) prog = unrollTiles(prog, widths, ops);
+    var loops = vectorLoops(prog, widths, ops);
     return new Plan(prog, loops, promotable(prog, loops, widths), widths);
   }
 
@@ -76,16 +76,18 @@ public final class Lanes {
 
   /**
    * The nodes of loop r's body that vary with r, if the loop can run as vectors; else null. Vector ops are float32
-   * ADD, MUL, MULACC, NEG (and MAX if allowed), loads and stores of float32 arrays at r plus an invariant offset, and
+   * ADD, MUL, MULACC, NEG (MAX, and CAST to float32 of an integer buffer's load, where the target has them), loads and
+   * stores of float32 arrays at r plus an invariant offset, and
    * stores to a buffer at r times a constant plus an offset (lane by lane); int32 index nodes stay scalar (the
    * chunk's first lane).
    */
-  private static Set<UOp> vectorizable(UOp r, List<UOp> body, List<Integer> widths, boolean max) {
+  private static Set<UOp> vectorizable(UOp r, List<UOp> body, List<Integer> widths, Set<Ops> ops) {
     if (r.op() != Ops.RANGE || r.axisType() != AxisType.UPCAST || r.rangeSize() < narrowest(widths)) return null;
     var varying = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
     varying.add(r);
     var index = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
     index.add(r);
+    var narrow = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>()); // integer loads (CAST's input)
     for (var n : body) {
       if (n.op() == Ops.RANGE) return null;
       if (n.src().stream().noneMatch(varying::contains)) continue;
@@ -94,18 +96,27 @@ public final class Lanes {
         case ADD, MUL -> n.dtype() == DType.FLOAT32 || n.dtype() == DType.INT32 && n.src().stream().filter(varying::contains).count() == 1
             && n.src().stream().anyMatch(index::contains) && (n.op() == Ops.ADD || n.src().stream().anyMatch(UOp::isConst)) && index.add(n);
         case MULACC, NEG -> n.dtype() == DType.FLOAT32;
-        case MAX -> max && n.dtype() == DType.FLOAT32;
-        case LOAD -> n.src().size() == 2 && floatArray(n.src(0)) && index.contains(n.src(1)) && stride(n.src(1), r) == 1;
+        case MAX -> ops.contains(Ops.MAX) && n.dtype() == DType.FLOAT32;
+        case CAST -> ops.contains(Ops.CAST) && n.dtype() == DType.FLOAT32 && narrow.contains(n.src(0));
+        case LOAD -> n.src().size() == 2 && index.contains(n.src(1)) && stride(n.src(1), r) == 1
+            && (floatArray(n.src(0)) || ops.contains(Ops.CAST) && n.src(0).op() == Ops.DEFINE_GLOBAL && converts(n.dtype()) && narrow.add(n));
         case STORE -> n.src().size() == 3 && floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32
             && (stride(n.src(1), r) == 1 || n.src(0).op() == Ops.DEFINE_GLOBAL && stride(n.src(1), r) != 0);
         default -> false;
       };
       if (!ok) return null;
     }
-    // an index may only address memory; float ops may not consume one
-    for (var n : body) for (int i = 0; i < n.src().size(); i++)
+    // an index may only address memory; float ops may not consume one; integer loads only feed casts to float
+    for (var n : body) for (int i = 0; i < n.src().size(); i++) {
       if (index.contains(n.src(i)) && !((n.op() == Ops.LOAD || n.op() == Ops.STORE) && i == 1) && !index.contains(n)) return null;
+      if (narrow.contains(n.src(i)) && n.op() != Ops.CAST) return null;
+    }
     return varying;
+  }
+
+  /** Integer element types a vector load converts to float32 (CAST): 8, 16 and 32 bits. */
+  public static boolean converts(DType dt) {
+    return switch (dt) { case INT8, UINT8, INT16, UINT16, INT32, UINT32 -> true; default -> false; };
   }
 
   /** The narrowest vector of these widths (a width of 1 is a scalar chunk, not a vector). */
@@ -127,11 +138,11 @@ public final class Lanes {
   }
 
   /** The vector loops of prog with their varying nodes. */
-  private static Map<UOp, Set<UOp>> vectorLoops(List<UOp> prog, List<Integer> width, boolean max) {
+  private static Map<UOp, Set<UOp>> vectorLoops(List<UOp> prog, List<Integer> width, Set<Ops> ops) {
     var out = new IdentityHashMap<UOp, Set<UOp>>();
     for (int pc = 0; pc < prog.size(); pc++) {
       if (prog.get(pc).op() != Ops.RANGE) continue;
-      var varying = vectorizable(prog.get(pc), prog.subList(pc + 1, endOf(prog, pc)), width, max);
+      var varying = vectorizable(prog.get(pc), prog.subList(pc + 1, endOf(prog, pc)), width, ops);
       if (varying != null) out.put(prog.get(pc), varying);
     }
     return out;
@@ -143,7 +154,7 @@ public final class Lanes {
    * Unrolls the UPCAST loops around vector loops, so a register tile's rows become straight-line code and its
    * accumulator vectors can stay in registers; the copies get the loop index as a folded constant.
    */
-  private static List<UOp> unrollTiles(List<UOp> prog, List<Integer> width, boolean max) {
+  private static List<UOp> unrollTiles(List<UOp> prog, List<Integer> width, Set<Ops> ops) {
     var cur = prog;
     int fresh = 1 << 24; // ids for the copies of inner loops, above any the kernel has
     for (boolean changed = true; changed; ) {
@@ -155,7 +166,7 @@ public final class Lanes {
         var body = cur.subList(pc + 1, end);
         boolean holdsVectorLoop = false; // only tiles around vector lanes are worth the code
         for (int i = pc + 1; i < end; i++)
-          if (cur.get(i).op() == Ops.RANGE && vectorizable(cur.get(i), cur.subList(i + 1, endOf(cur, i)), width, max) != null) holdsVectorLoop = true;
+          if (cur.get(i).op() == Ops.RANGE && vectorizable(cur.get(i), cur.subList(i + 1, endOf(cur, i)), width, ops) != null) holdsVectorLoop = true;
         if (!holdsVectorLoop) continue;
         if (cur.size() + (long) body.size() * (r.rangeSize() - 1) > MAX_UNROLLED) continue;
         var out = new ArrayList<UOp>(cur.subList(0, pc));

@@ -125,6 +125,10 @@ public class CStyle implements Renderer {
   }
 
   // ---- dialect hooks (OpenCL, CUDA override them)
+  /** w floats converted from the w integers of C type t at address p (GNU C: a vector of them, converted). */
+  protected String vectorConvert(String t, int w, String p) {
+    return "({ typedef " + t + " n_t __attribute__((vector_size(" + w + " * sizeof(" + t + ")))); n_t n; memcpy(&n, " + p + ", sizeof n); __builtin_convertvector(n, f" + w + "); })";
+  }
   /** The function head of a kernel. */
   protected String kernelHead(String name, String params) { return "void " + name + "(" + params + ")"; }
   /** The parameter for buffer i. */
@@ -272,9 +276,11 @@ public class CStyle implements Renderer {
     /** The body of a vector loop as vectors of w lanes from element start (-1: inside a loop, offsets not constant). */
     void vectorBody(UOp r, int start, int w, List<UOp> body, java.util.Set<UOp> varying, StringBuilder out, String ind) {
       var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their vector names
+      var at = new IdentityHashMap<UOp, String>(); // integer loads → their address (a cast to float reads them)
       java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s) : "bc" + w + "(" + name(s) + ")";
       for (var u : body) {
         String line;
+        if (u.op() == Ops.LOAD && varying.contains(u) && u.dtype() != DType.FLOAT32) { at.put(u, "&" + name(u.src(0)) + "[" + name(u.src(1)) + "]"); continue; }
         if (!varying.contains(u) || u.dtype() == DType.INT32) line = line(u); // scalars, lane-0 indices
         else {
           var n = "v" + (vars++);
@@ -283,6 +289,7 @@ public class CStyle implements Renderer {
             case ADD -> v.apply(u.src(0)) + " + " + v.apply(u.src(1));
             case MUL -> v.apply(u.src(0)) + " * " + v.apply(u.src(1));
             case NEG -> "-" + v.apply(u.src(0));
+            case CAST -> w == 1 ? "(float)*" + at.get(u.src(0)) : vectorConvert(type(u.src(0).dtype()), w, at.get(u.src(0)));
             case MULACC -> "fma" + w + "(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
             case LOAD -> acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, start)
                 : "ld" + w + "(&" + name(u.src(0)) + "[" + name(u.src(1)) + "])";
@@ -297,7 +304,7 @@ public class CStyle implements Renderer {
             line = acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, start) + " = " + v.apply(u.src(2)) + ";"
                 : stride == 1 ? "st" + w + "(&" + name(u.src(0)) + "[" + name(u.src(1)) + "], " + v.apply(u.src(2)) + ");"
                 : w == 1 ? name(u.src(0)) + "[" + name(u.src(1)) + "] = " + v.apply(u.src(2)) + ";"
-                : "{ f" + w + " s = " + v.apply(u.src(2)) + "; float* p = &" + name(u.src(0)) + "[" + name(u.src(1)) + "]; for (int l = 0; l < " + w + "; l++) p[l * " + stride + "] = s[l]; }";
+                : "{ float s[" + w + "]; st" + w + "(s, " + v.apply(u.src(2)) + "); for (int l = 0; l < " + w + "; l++) " + name(u.src(0)) + "[" + name(u.src(1)) + " + l * " + stride + "] = s[l]; }";
           }
         }
         if (line != null) out.append(ind).append(line).append('\n');

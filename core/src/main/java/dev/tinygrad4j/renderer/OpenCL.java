@@ -20,6 +20,8 @@ public final class OpenCL extends CStyle {
         """;
   }
 
+  @Override protected String vectorConvert(String t, int w, String p) { return "convert_float" + w + "(vload" + w + "(0, " + p + "))"; }
+
   @Override protected String type(DType dt) {
     return switch (dt) {
       case BOOL, UINT8 -> "uchar";

@@ -50,7 +50,7 @@ public final class CpuDevice implements Device {
   private final String cc = compiler();
   private final int lanes = Flags.getInt("CPU_LANES", avx512() ? 16 : 8);
   private final Target target = new Target("CPU", java.util.EnumSet.allOf(Ops.class), lanes >= 16 ? List.of(16, 8, 4, 1) : lanes >= 8 ? List.of(8, 4, 1) : List.of(),
-      false, 0, Threads.count(), Target.Memory.NATIVE, new CStyle());
+      java.util.Set.of(Ops.CAST), 0, Threads.count(), Target.Memory.NATIVE, new CStyle());
 
   /** Whether this machine's CPU has 512-bit vectors (cc -march=native then targets them). */
   private static boolean avx512() {
@@ -177,7 +177,7 @@ public final class CpuDevice implements Device {
   // (made on first use: asking the vector API for its width loads it, ~0.1 s)
   private static final class FirstTier {
     static final Target TARGET = new Target("CPU", java.util.EnumSet.allOf(Ops.class), JvmBytecode.vectorWidth() > 1 ? List.of(JvmBytecode.vectorWidth()) : List.of(),
-        true, 0, Threads.count(), Target.Memory.NATIVE, new JvmBytecode(Target.Memory.NATIVE));
+        java.util.Set.of(Ops.MAX), 0, Threads.count(), Target.Memory.NATIVE, new JvmBytecode(Target.Memory.NATIVE));
   }
 
   @Override public Program compile(ProgramSpec spec) { return compile(spec, tiers()); }

@@ -97,7 +97,7 @@ public final class CudaDevice implements Device {
   private final String name, arch;
   private final long memory;
   /** CUDA threads carry the parallelism: no vector-extension code. */
-  private final Target target = new Target("CUDA", java.util.EnumSet.allOf(Ops.class), List.of(), false, 1024, 1, Target.Memory.DEVICE, new Cuda());
+  private final Target target = new Target("CUDA", java.util.EnumSet.allOf(Ops.class), List.of(), java.util.Set.of(), 1024, 1, Target.Memory.DEVICE, new Cuda());
   private record Mem(long ptr, long bytes) {}
 
   /** Opens device 0 (its primary context). */

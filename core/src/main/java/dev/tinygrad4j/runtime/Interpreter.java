@@ -20,7 +20,7 @@ public final class Interpreter implements Device {
   @Override public String name() { return "INTERP"; }
   @Override public String describe() { return "the reference interpreter (Java, one thread)"; }
   /** The interpreter runs the linearized program itself: its "source" is the program's listing. */
-  private static final Target TARGET = new Target("INTERP", java.util.EnumSet.allOf(Ops.class), List.of(), false, 0, 1, Target.Memory.JAVA_ARRAYS,
+  private static final Target TARGET = new Target("INTERP", java.util.EnumSet.allOf(Ops.class), List.of(), java.util.Set.of(), 0, 1, Target.Memory.JAVA_ARRAYS,
       (String name, List<ProgramSpec.Param> params, Lanes.Plan plan) -> new ProgramSpec.Source.Text(Linearizer.format(name, plan.linear())));
 
   @Override public Target target() { return TARGET; }

@@ -15,7 +15,7 @@ import java.util.List;
 /** JVM: kernels as bytecode in hidden classes (java.lang.classfile), over Java arrays, compiled by HotSpot. */
 public final class JvmDevice implements Device {
   private final Target target = new Target("JVM", java.util.EnumSet.allOf(Ops.class), JvmBytecode.vectorWidth() > 1 ? List.of(JvmBytecode.vectorWidth()) : List.of(),
-      true, 0, Threads.count(), Target.Memory.JAVA_ARRAYS, new JvmBytecode());
+      java.util.Set.of(Ops.MAX), 0, Threads.count(), Target.Memory.JAVA_ARRAYS, new JvmBytecode());
 
   @Override public String name() { return "JVM"; }
   @Override public String describe() { return "bytecode over Java arrays, " + Threads.count() + " threads, " + JvmBytecode.vectorWidth() + "-lane vectors"; }

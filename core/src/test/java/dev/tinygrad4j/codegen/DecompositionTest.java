@@ -29,7 +29,7 @@ class DecompositionTest {
     for (var item : plan.items()) {
       var k = (Schedule.Kernel) item;
       var d = dev.target();
-      var spec = Codegen.compile(k.name(), k.ast(), new Target(d.device(), supported, d.lanes(), d.vectorMax(), d.localSize(), d.threads(), d.memory(), d.renderer()));
+      var spec = Codegen.compile(k.name(), k.ast(), new Target(d.device(), supported, d.lanes(), d.vectorOps(), d.localSize(), d.threads(), d.memory(), d.renderer()));
       for (var u : spec.linear()) assertFalse(MISSING.contains(u.op()), () -> u.op() + " left in " + Linearizer.format(k.name(), spec.linear()));
       Runner.launch(new Runner.Compiled(spec, dev.compile(spec)), k.bufs());
       last = k;

@@ -28,6 +28,33 @@ class ConvTilesTest {
     check(2, 8, 16, 24, 5); // a 5x5 filter: 20-wide rows
   }
 
+  /** Integer images (uint8, int8, int16) converted to float inside the convolution: the vector loads convert them. */
+  @Test void integerInputsConvertInsideTheKernel() {
+    for (var dt : new dev.tinygrad4j.DType[]{dev.tinygrad4j.DType.UINT8, dev.tinygrad4j.DType.INT8, dev.tinygrad4j.DType.INT16})
+      for (int size : new int[]{22, 26}) {
+        int n = 2, co = 16, k = 3, o = size - k + 1;
+        var r = new Random(size);
+        var xs = new int[n * size * size];
+        for (int i = 0; i < xs.length; i++) xs[i] = dt == dev.tinygrad4j.DType.UINT8 ? r.nextInt(256) : r.nextInt(256) - 128;
+        var ws = random(co * k * k, size + 7);
+        var x = Tensor.of(xs).cast(dt).contiguous().realize().reshape(n, 1, size, size);
+        var got = x.cast(dev.tinygrad4j.DType.FLOAT32).mul(1 / 255.0).conv2d(Tensor.of(ws).reshape(co, 1, k, k), null, 1, 0, 1, 1).toFloatArray();
+        for (int b = 0; b < n; b++)
+          for (int c = 0; c < co; c++)
+            for (int i = 0; i < o; i++)
+              for (int j = 0; j < o; j++) {
+                double want = 0, mag = 0;
+                for (int p = 0; p < k; p++)
+                  for (int q = 0; q < k; q++) {
+                    double t = (float) (xs[(b * size + i + p) * size + j + q] * (float) (1 / 255.0)) * (double) ws[(c * k + p) * k + q];
+                    want += t; mag += Math.abs(t);
+                  }
+                int at = ((b * co + c) * o + i) * o + j;
+                close(dt + " " + size + "x" + size + " out[" + at + "]", want, mag, got[at]);
+              }
+      }
+  }
+
   /** out = conv(x, w) valid, loss = sum(out · g): out, dL/dw and dL/dx against float64. */
   static void check(int n, int ci, int co, int size, int k) {
     int o = size - k + 1;

@@ -32,7 +32,7 @@ class CudaRenderTest {
     Assumptions.assumeTrue(Files.isExecutable(NVCC), "nvcc not found at " + NVCC + " (set NVCC=...): CUDA rendering not checked");
     var seen = Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
     var src = new StringBuilder();
-    var cuda = new Target("CUDA", java.util.EnumSet.allOf(dev.tinygrad4j.uop.Ops.class), List.of(), false, 1024, 1, Target.Memory.DEVICE, new Cuda());
+    var cuda = new Target("CUDA", java.util.EnumSet.allOf(dev.tinygrad4j.uop.Ops.class), List.of(), java.util.Set.of(), 1024, 1, Target.Memory.DEVICE, new Cuda());
     var rootSets = new ArrayList<List<UOp>>();
     // sizes the reference cases do not reach: long reductions shared by a block, register-tiled matmul, padded grids
     for (var t : List.of(Tensor.rand(1 << 16).sum(), Tensor.rand(64, 4096).max(1), Tensor.rand(3, 1008).mean(1),
