@@ -76,7 +76,8 @@ public final class Lanes {
 
   /**
    * The nodes of loop r's body that vary with r, if the loop can run as vectors; else null. Vector ops are float32
-   * ADD, MUL, MULACC, NEG (MAX, and CAST to float32 of an integer buffer's load, where the target has them), loads and
+   * ADD, MUL, MULACC, NEG (MAX; CAST to float32 of an integer buffer's load; WHERE: float32 comparisons, their masks'
+   * AND, OR, XOR, WHERE and CAST to float32 — where the target has them), loads and
    * stores of float32 arrays at r plus an invariant offset, and
    * stores to a buffer at r times a constant plus an offset (lane by lane); int32 index nodes stay scalar (the
    * chunk's first lane).
@@ -97,7 +98,11 @@ public final class Lanes {
             && n.src().stream().anyMatch(index::contains) && (n.op() == Ops.ADD || n.src().stream().anyMatch(UOp::isConst)) && index.add(n);
         case MULACC, NEG -> n.dtype() == DType.FLOAT32;
         case MAX -> ops.contains(Ops.MAX) && n.dtype() == DType.FLOAT32;
-        case CAST -> ops.contains(Ops.CAST) && n.dtype() == DType.FLOAT32 && narrow.contains(n.src(0));
+        case CAST -> ops.contains(Ops.CAST) && n.dtype() == DType.FLOAT32 && narrow.contains(n.src(0))
+            || ops.contains(Ops.WHERE) && n.dtype() == DType.FLOAT32 && n.src(0).dtype() == DType.BOOL;
+        case CMPLT, CMPEQ, CMPNE -> ops.contains(Ops.WHERE) && n.src(0).dtype() == DType.FLOAT32;
+        case OR, AND, XOR -> ops.contains(Ops.WHERE) && n.dtype() == DType.BOOL;
+        case WHERE -> ops.contains(Ops.WHERE) && n.dtype() == DType.FLOAT32;
         case LOAD -> n.src().size() == 2 && index.contains(n.src(1)) && stride(n.src(1), r) == 1
             && (floatArray(n.src(0)) || ops.contains(Ops.CAST) && n.src(0).op() == Ops.DEFINE_GLOBAL && converts(n.dtype()) && narrow.add(n));
         case STORE -> n.src().size() == 3 && floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32

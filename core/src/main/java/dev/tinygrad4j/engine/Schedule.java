@@ -162,9 +162,9 @@ public final class Schedule {
    * sum short. It applies to float sums of more than SUM_DIRECT elements per output, or of more than 1024 to at most
    * FEW_OUTPUTS values, and to other reductions of at least 2^15 elements to at most FEW_OUTPUTS values (for the
    * threads). To few values, each partial covers SUMMED elements strided across the reduced range (the partials are
-   * the outputs, side by side, so the work splits across threads and vector lanes), strided along the outermost
-   * reduced axis where it has a divisor between SUMMED/4 and SUMMED (the other reduced axes then stay as they are,
-   * read in order), else along the merged range. To many (a conv's weight
+   * the outputs, side by side, so the work splits across threads and vector lanes): where the trailing reduced dims
+   * are a multiple of 8 or 16 elements, the partials are the columns of blocks of such rows (memory is read in order),
+   * else strided across the merged range. To many (a conv's weight
    * gradient), each covers a contiguous run of at most RUN elements, cut along the outermost reduced axis where a
    * divisor of it makes runs of RUN/4 or more (the kernel then reads as the unsplit one did), else of the merged
    * range. Merged ranges of sums are padded with zeros (other reductions split only where the length divides).
@@ -215,18 +215,22 @@ public final class Schedule {
         return splitReduce(partial.reshape(flat).reduce(arg.op(), last), true).reshape(n.shape());
       }
     }
-    if (few && !partials) { // strided partials along the outermost reduced axis where a divisor of it is near SUMMED:
-      // the partials keep the other reduced axes as they are, so they read memory in runs as the unsplit one did
-      int outer = in[arg.axes().getFirst()], c = 1;
-      for (int k = 1; k <= SUMMED; k++) if (outer % k == 0) c = k;
-      if (c >= SUMMED / 4 && r / c >= 2) {
-        var runs = new int[in.length + 1];
-        for (int i = 0; i < in.length; i++) runs[i < last ? i : i + 1] = moved.shape()[i];
-        runs[last] = c;
-        runs[last + 1] = outer / c;
-        var partial = UOp.of(Ops.CONTIGUOUS, n.dtype(), null, moved.reshape(runs).reduce(arg.op(), last));
+    if (few && !partials) { // the trailing reduced dims (an image's pixels) as rows of LANES: each partial sums one
+      // column of a block of rows, so the partials of a block sit side by side and the sums walk memory in order
+      var axes = arg.axes();
+      long run = 1;
+      for (int i = axes.size() - 1, d = in.length - 1; i >= 0 && axes.get(i) == d; i--, d--) run *= in[d];
+      int lanes = run % 16 == 0 ? 16 : run % 8 == 0 ? 8 : 0;
+      long rows = lanes == 0 ? 0 : run / lanes, block = 1;
+      for (long k = 1; k <= SUMMED; k++) if (rows % k == 0) block = k;
+      if (block >= 4 && r / block >= 2) {
+        var shape = java.util.Arrays.copyOf(merged, last + 3);
+        shape[last] = (int) (r / run * (rows / block));
+        shape[last + 1] = (int) block;
+        shape[last + 2] = lanes;
+        var partial = UOp.of(Ops.CONTIGUOUS, n.dtype(), null, moved.reshape(shape).reduce(arg.op(), last + 1));
         var flat = merged.clone();
-        flat[last] = (int) (r / c);
+        flat[last] = (int) (r / block);
         return splitReduce(partial.reshape(flat).reduce(arg.op(), last), true).reshape(n.shape());
       }
     }

@@ -98,9 +98,10 @@ public class CStyle implements Renderer {
   protected String vectorPrelude(List<Integer> widths) {
     var out = new StringBuilder(widths.isEmpty() ? "" : "#pragma GCC diagnostic ignored \"-Wpsabi\" /* the vector helpers are static inline */\n");
     for (int n : widths.reversed()) {
-      if (n == 1) { // a chunk of one lane: plain floats
-        out.append("typedef float f1;\nstatic inline f1 ld1(const float* p) { return *p; }\nstatic inline void st1(float* p, f1 v) { *p = v; }\n"
-            + "static inline f1 bc1(float s) { return s; }\nstatic inline f1 fma1(f1 a, f1 b, f1 c) { return fmaf(a, b, c); }\n");
+      if (n == 1) { // a chunk of one lane: plain floats, masks are C's 0 or 1
+        out.append("typedef float f1;\ntypedef int m1;\nstatic inline f1 ld1(const float* p) { return *p; }\nstatic inline void st1(float* p, f1 v) { *p = v; }\n"
+            + "static inline f1 bc1(float s) { return s; }\nstatic inline f1 fma1(f1 a, f1 b, f1 c) { return fmaf(a, b, c); }\n"
+            + "static inline f1 sel1(m1 m, f1 a, f1 b) { return m ? a : b; }\n");
         continue;
       }
       var fused = switch (n) {
@@ -111,6 +112,8 @@ public class CStyle implements Renderer {
       };
       out.append("""
           typedef float f%1$d __attribute__((vector_size(%2$d)));
+          typedef int m%1$d __attribute__((vector_size(%2$d))); /* a comparison's lanes: -1 true, 0 false */
+          static inline f%1$d sel%1$d(m%1$d m, f%1$d a, f%1$d b) { return (f%1$d)(((m%1$d)a & m) | ((m%1$d)b & ~m)); }
           static inline f%1$d ld%1$d(const float* p) { f%1$d v; memcpy(&v, p, sizeof v); return v; }
           static inline void st%1$d(float* p, f%1$d v) { memcpy(p, &v, sizeof v); }
           static inline f%1$d bc%1$d(float s) { return (f%1$d){%3$s}; }
@@ -277,7 +280,8 @@ public class CStyle implements Renderer {
     void vectorBody(UOp r, int start, int w, List<UOp> body, java.util.Set<UOp> varying, StringBuilder out, String ind) {
       var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their vector names
       var at = new IdentityHashMap<UOp, String>(); // integer loads → their address (a cast to float reads them)
-      java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s) : "bc" + w + "(" + name(s) + ")";
+      java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s)
+          : s.dtype() == DType.BOOL ? "(bc" + w + "(0.0f) < bc" + w + "(" + name(s) + " ? 1.0f : 0.0f))" : "bc" + w + "(" + name(s) + ")";
       for (var u : body) {
         String line;
         if (u.op() == Ops.LOAD && varying.contains(u) && u.dtype() != DType.FLOAT32) { at.put(u, "&" + name(u.src(0)) + "[" + name(u.src(1)) + "]"); continue; }
@@ -289,7 +293,15 @@ public class CStyle implements Renderer {
             case ADD -> v.apply(u.src(0)) + " + " + v.apply(u.src(1));
             case MUL -> v.apply(u.src(0)) + " * " + v.apply(u.src(1));
             case NEG -> "-" + v.apply(u.src(0));
-            case CAST -> w == 1 ? "(float)*" + at.get(u.src(0)) : vectorConvert(type(u.src(0).dtype()), w, at.get(u.src(0)));
+            case CAST -> u.src(0).dtype() == DType.BOOL ? "sel" + w + "(" + v.apply(u.src(0)) + ", bc" + w + "(1.0f), bc" + w + "(0.0f))"
+                : w == 1 ? "(float)*" + at.get(u.src(0)) : vectorConvert(type(u.src(0).dtype()), w, at.get(u.src(0)));
+            case CMPLT -> v.apply(u.src(0)) + " < " + v.apply(u.src(1));
+            case CMPEQ -> v.apply(u.src(0)) + " == " + v.apply(u.src(1));
+            case CMPNE -> v.apply(u.src(0)) + " != " + v.apply(u.src(1));
+            case OR -> v.apply(u.src(0)) + " | " + v.apply(u.src(1));
+            case AND -> v.apply(u.src(0)) + " & " + v.apply(u.src(1));
+            case XOR -> v.apply(u.src(0)) + " ^ " + v.apply(u.src(1));
+            case WHERE -> "sel" + w + "(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
             case MULACC -> "fma" + w + "(" + v.apply(u.src(0)) + ", " + v.apply(u.src(1)) + ", " + v.apply(u.src(2)) + ")";
             case LOAD -> acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, start)
                 : "ld" + w + "(&" + name(u.src(0)) + "[" + name(u.src(1)) + "])";
@@ -298,7 +310,7 @@ public class CStyle implements Renderer {
           };
           if (val != null) {
             vec.put(u, n);
-            line = "f" + w + " " + n + " = " + val + ";";
+            line = (u.dtype() == DType.BOOL ? "m" : "f") + w + " " + n + " = " + val + ";";
           } else {
             long stride = Lanes.stride(u.src(1), r);
             line = acc != null ? name(u.src(0)) + "_" + Lanes.constOffset(u.src(1), r, start) + " = " + v.apply(u.src(2)) + ";"

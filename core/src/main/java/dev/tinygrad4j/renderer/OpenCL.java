@@ -17,6 +17,8 @@ public final class OpenCL extends CStyle {
         #define st4(p, v) vstore4(v, 0, p)
         #define bc4(s) ((float4)(s))
         #define fma4(a, b, c) fma(a, b, c)
+        typedef int4 m4;
+        #define sel4(m, a, b) select(b, a, m)
         """;
   }
 

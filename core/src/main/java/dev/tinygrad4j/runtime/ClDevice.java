@@ -91,7 +91,7 @@ public final class ClDevice implements Device {
     });
     device = o.device(); context = o.context(); queue = o.queue(); deviceName = o.name(); memory = o.memory(); maxGroup = o.maxGroup();
     // a work-item's register tile runs as float4 vectors (the GPU opts tile 4x4)
-    target = new Target("CL", java.util.EnumSet.allOf(Ops.class), List.of(4), java.util.Set.of(Ops.CAST), (int) Math.min(1024, maxGroup), 1, Target.Memory.DEVICE, new OpenCL());
+    target = new Target("CL", java.util.EnumSet.allOf(Ops.class), List.of(4), java.util.Set.of(Ops.CAST, Ops.WHERE), (int) Math.min(1024, maxGroup), 1, Target.Memory.DEVICE, new OpenCL());
   }
 
   private record Opened(MemorySegment device, MemorySegment context, MemorySegment queue, String name, long memory, long maxGroup) {}

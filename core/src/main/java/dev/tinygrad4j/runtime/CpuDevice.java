@@ -50,7 +50,7 @@ public final class CpuDevice implements Device {
   private final String cc = compiler();
   private final int lanes = Flags.getInt("CPU_LANES", avx512() ? 16 : 8);
   private final Target target = new Target("CPU", java.util.EnumSet.allOf(Ops.class), lanes >= 16 ? List.of(16, 8, 4, 1) : lanes >= 8 ? List.of(8, 4, 1) : List.of(),
-      java.util.Set.of(Ops.CAST), 0, Threads.count(), Target.Memory.NATIVE, new CStyle());
+      java.util.Set.of(Ops.CAST, Ops.WHERE), 0, Threads.count(), Target.Memory.NATIVE, new CStyle());
 
   /** Whether this machine's CPU has 512-bit vectors (cc -march=native then targets them). */
   private static boolean avx512() {
