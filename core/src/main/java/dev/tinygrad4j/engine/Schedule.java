@@ -223,7 +223,7 @@ public final class Schedule {
       int lanes = run % 16 == 0 ? 16 : run % 8 == 0 ? 8 : 0;
       long rows = lanes == 0 ? 0 : run / lanes, block = 1;
       for (long k = 1; k <= SUMMED; k++) if (rows % k == 0) block = k;
-      if (block >= 4 && r / block >= 2) {
+      if (lanes > 0 && block >= 4 && r / block >= 2) {
         var shape = java.util.Arrays.copyOf(merged, last + 3);
         shape[last] = (int) (r / run * (rows / block));
         shape[last + 1] = (int) block;

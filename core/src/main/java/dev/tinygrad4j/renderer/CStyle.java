@@ -262,8 +262,9 @@ public class CStyle implements Renderer {
         vectorBody(r, -1, layout.step(), body, varying, out, ind + "  ");
         out.append(ind).append("}\n");
       }
+      boolean addressed = addressing(body).contains(r);
       for (var c : layout.chunks()) {
-        out.append(ind).append("{ int ").append(rv).append(" = ").append(c.start()).append(";\n");
+        out.append(ind).append(addressed ? "{ int " + rv + " = " + c.start() + ";\n" : "{\n");
         vectorBody(r, c.start(), c.width(), body, varying, out, ind + "  ");
         out.append(ind).append("}\n");
       }
@@ -276,15 +277,27 @@ public class CStyle implements Renderer {
       out.append(ind).append("}\n");
     }
 
+    /** The nodes the addresses of a vector loop body's memory accesses use (a promoted accumulator's are constants). */
+    java.util.Set<UOp> addressing(List<UOp> body) {
+      var out = java.util.Collections.newSetFromMap(new IdentityHashMap<UOp, Boolean>());
+      for (var u : body.reversed()) {
+        if ((u.op() == Ops.LOAD || u.op() == Ops.STORE) && !plan.promoted().containsKey(u.src(0))) out.add(u.src(1));
+        if (out.contains(u)) out.addAll(u.src());
+      }
+      return out;
+    }
+
     /** The body of a vector loop as vectors of w lanes from element start (-1: inside a loop, offsets not constant). */
     void vectorBody(UOp r, int start, int w, List<UOp> body, java.util.Set<UOp> varying, StringBuilder out, String ind) {
       var vec = new IdentityHashMap<UOp, String>(); // varying float nodes → their vector names
       var at = new IdentityHashMap<UOp, String>(); // integer loads → their address (a cast to float reads them)
       java.util.function.Function<UOp, String> v = s -> vec.containsKey(s) ? vec.get(s)
           : s.dtype() == DType.BOOL ? "(bc" + w + "(0.0f) < bc" + w + "(" + name(s) + " ? 1.0f : 0.0f))" : "bc" + w + "(" + name(s) + ")";
+      var addressing = addressing(body);
       for (var u : body) {
         String line;
         if (u.op() == Ops.LOAD && varying.contains(u) && u.dtype() != DType.FLOAT32) { at.put(u, "&" + name(u.src(0)) + "[" + name(u.src(1)) + "]"); continue; }
+        if (varying.contains(u) && u.dtype() == DType.INT32 && !addressing.contains(u)) continue; // a promoted accumulator's offset: constant
         if (!varying.contains(u) || u.dtype() == DType.INT32) line = line(u); // scalars, lane-0 indices
         else {
           var n = "v" + (vars++);

@@ -78,6 +78,24 @@ class ReductionAccuracyTest {
     assertArrayEquals(new float[]{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, w.grad().toFloatArray());
   }
 
+  /** Sums to few values (per-channel statistics) whose trailing reduced dims are and are not rows of 8 or 16. */
+  @Test void fewOutputsOverOddAndEvenRows() {
+    Tensor.manualSeed(15);
+    for (var shape : new int[][]{{4099, 1}, {12, 3, 1031}, {6, 32, 19, 19}, {64, 32, 20, 20}, {16, 24, 8, 8}}) {
+      var x = Tensor.rand(shape).realize();
+      var v = x.toFloatArray();
+      int c = shape[1], inner = 1;
+      for (int i = 2; i < shape.length; i++) inner *= shape[i];
+      var axes = java.util.stream.IntStream.range(0, shape.length).filter(i -> i != 1).toArray();
+      var got = x.sum(axes).toFloatArray();
+      for (int j = 0; j < c; j++) {
+        double want = 0;
+        for (int n = 0; n < shape[0]; n++) for (int k = 0; k < inner; k++) want += v[(n * c + j) * inner + k];
+        assertRelative(want, got[j], 1e-5, java.util.Arrays.toString(shape) + " summed to channel " + j); // a dropped row would be off by 1e-3 or more
+      }
+    }
+  }
+
   @Test void severalAxesAtOnce() {
     Tensor.manualSeed(13);
     var x = Tensor.rand(8, 64, 4096).realize();
