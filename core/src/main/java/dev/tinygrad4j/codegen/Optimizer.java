@@ -186,7 +186,7 @@ public final class Optimizer {
     var loops = loops(ast);
     // a register tile pays when some reduced load does not depend on the tile's wide dim, so each value it loads
     // serves a whole tile row (a matmul's left operand); a reduction along rows (layer norm) has none
-    var wide = loops.isEmpty() ? null : loops.get(contiguousAxis(ast, loops));
+    var wide = loops.isEmpty() ? null : widest(ast, loops, lanes);
     boolean reuse = wide != null && ast.toposort().stream().anyMatch(u -> u.op() == Ops.LOAD && !u.src(1).allNodes().contains(wide)
         && u.src(1).allNodes().stream().anyMatch(n -> n.op() == Ops.RANGE && n.axisType() == AxisType.REDUCE));
     if (!reduces(ast).isEmpty() && loops.size() >= 2 && reuse) {
@@ -349,6 +349,14 @@ public final class Optimizer {
   private static int firstDivisor(int n, int... ks) {
     for (int k : ks) if (n % k == 0 && n >= k) return k;
     return 0;
+  }
+
+  /** The output loop some load reads with stride 1, one that fills the vector lanes if there is one. */
+  private static UOp widest(UOp ast, List<UOp> loops, int lanes) {
+    var wide = loops.get(contiguousAxis(ast, loops));
+    if (lanes > 1 && wide.fixedSize() && wide.rangeSize() % lanes != 0)
+      for (var r : loops) if (r.fixedSize() && r.rangeSize() % lanes == 0 && strideOneSomewhere(ast, r)) return r;
+    return wide;
   }
 
   /** The output axis some load reads with stride 1 (the last axis if none does). */

@@ -15,39 +15,48 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * The scheduler's layout decision for CPU register tiles: a product summed over the rows of a large K×N matrix (a
+ * The scheduler's layout decisions for CPU register tiles. Panels: a product summed over the rows of a large K×N matrix (a
  * matmul's right operand) reads it from a copy laid out as panels of 32 columns, each panel's K rows one after the
  * other, so the tile walking down K reads memory in order instead of jumping a whole row (a page for N = 1024) per
- * step. The values are the same; the copy costs K·N of the product's M·K·N work, and the copy of a buffer is kept
- * while the buffer lives and is not written again. GPU-like targets get none (their work-items read rows side by side).
+ * step. Lanes: a small operand (a convolution's weights) read at rn·s + rest, rn an output dim of a multiple of the
+ * vector width, is read from a copy with rn innermost, so rn can fill the vector lanes where the other operand's rows
+ * (a convolution's 6, 10, 20 or 24 pixels) would fill them only partly. The values are the same; a copy costs next to
+ * nothing against the product, and the copy of a buffer is kept while the buffer lives and is not written again.
+ * GPU-like targets get none (their work-items read rows side by side).
  */
 final class Panels {
   private Panels() {}
 
   static final int WIDTH = 32;
 
-  /** A buffer's panel copy and the version of the buffer it was copied from. */
+  /** A buffer's copy in another layout and the version of the buffer it was copied from. */
   private record Copy(Buffer panels, long version) {}
-  private static final Map<Buffer, Copy> CACHE = Collections.synchronizedMap(new WeakHashMap<>());
+  /** Copies by source buffer, then by layout ("panels KxN", "lanes OxNxS"). */
+  private static final Map<Buffer, Map<String, Copy>> CACHE = Collections.synchronizedMap(new WeakHashMap<>());
 
-  /** The panel copies a plan made, recorded once the plan has run (see {@link #commit}). */
+  /** The copies a plan made, recorded once the plan has run (see {@link #commit}). */
   static final class Made {
-    private final Map<Buffer, Copy> made = new HashMap<>();
+    private final Map<Buffer, Map<String, Copy>> made = new HashMap<>();
   }
 
-  /** Records the panel copies of a plan that ran, so later plans reuse them. */
-  static void commit(Made m) { CACHE.putAll(m.made); }
+  /** Records the copies of a plan that ran, so later plans reuse them. */
+  static void commit(Made m) {
+    synchronized (CACHE) { m.made.forEach((b, copies) -> CACHE.computeIfAbsent(b, k -> new HashMap<>()).putAll(copies)); }
+  }
 
-  /** Forgets panel copies held in these buffers or copied from them. */
+  /** Forgets copies held in these buffers or copied from them. */
   static void forget(java.util.Set<Buffer> bufs) {
-    synchronized (CACHE) { CACHE.entrySet().removeIf(e -> bufs.contains(e.getKey()) || bufs.contains(e.getValue().panels())); }
+    synchronized (CACHE) {
+      CACHE.keySet().removeAll(bufs);
+      for (var copies : CACHE.values()) copies.values().removeIf(c -> bufs.contains(c.panels()));
+    }
   }
 
   /**
    * The kernel with every qualifying matrix read from its panel copy (appended to bufs); copy kernels for panels
    * not made yet are added to items first.
    */
-  static UOp apply(UOp ast, List<Buffer> bufs, List<Schedule.Item> items, Made made) {
+  static UOp apply(UOp ast, List<Buffer> bufs, List<Schedule.Item> items, Made made, int width) {
     var found = new IdentityHashMap<UOp, Match>(); // qualifying load → how it walks the matrix
     for (var red : ast.toposort()) {
       if (red.op() != Ops.REDUCE || red.arg() != Ops.ADD || red.src(0).op() != Ops.MUL) continue;
@@ -59,15 +68,25 @@ final class Panels {
             if (m != null) found.put(load, m);
           }
     }
-    if (found.isEmpty()) return ast;
+    var lanes = new IdentityHashMap<UOp, LaneCopy>(); // loads whose buffer gets an output dim moved innermost
+    if (found.isEmpty()) lanes = lanesMatches(ast, bufs, width);
+    if (found.isEmpty() && lanes.isEmpty()) return ast;
     var repl = new IdentityHashMap<UOp, UOp>();
     var params = new HashMap<Integer, UOp>();
     var loads = ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL).toList();
+    for (var e : lanes.entrySet()) {
+      var load = e.getKey(); var m = e.getValue();
+      int j = (Integer) load.src(0).arg();
+      var copy = copy(bufs.get(j), "lanes " + m.outer() + "x" + m.n() + "x" + m.s(), new int[]{m.outer(), m.n(), m.s()}, new int[]{0, 2, 1}, items, made);
+      // the copy takes the buffer's place when this is its only read, else a place of its own
+      if (loads.stream().allMatch(u -> (Integer) u.src(0).arg() != j || u == load)) bufs.set(j, copy); else bufs.add(copy);
+      repl.put(load, UOp.of(Ops.LOAD, load.dtype(), null, UOp.of(Ops.DEFINE_GLOBAL, copy.dtype(), bufs.get(j) == copy ? j : bufs.size() - 1), m.index()));
+    }
     for (var e : found.entrySet()) {
       var load = e.getKey(); var m = e.getValue();
       int j = (Integer) load.src(0).arg();
       var p = params.computeIfAbsent(j, k -> {
-        var panels = panels(bufs.get(k), m.k(), m.n(), items, made);
+        var panels = copy(bufs.get(k), "panels " + m.k() + "x" + m.n(), new int[]{m.k(), m.n() / WIDTH, WIDTH}, new int[]{1, 0, 2}, items, made);
         // the panels take the matrix's place when every read of it goes to them, else a place of their own
         if (loads.stream().allMatch(u -> (Integer) u.src(0).arg() != k || found.containsKey(u))) bufs.set(k, panels);
         else bufs.add(panels);
@@ -102,21 +121,79 @@ final class Panels {
     return null;
   }
 
-  /** The panel copy of b: kept from an earlier plan, made earlier in this plan, or made now by a copy kernel. */
-  private static Buffer panels(Buffer b, int k, int n, List<Schedule.Item> items, Made made) {
-    var kept = CACHE.get(b);
+  /**
+   * Where a product summed over a reduction reads a whole small buffer (a convolution's weights) at rn·s + rest, rn
+   * an output dim of a multiple of width elements that the other factor does not read, and no load of the kernel
+   * reads a multiple of width elements in a row: that load, with the buffer's copy with rn's dim innermost (viewed as
+   * [outer, n, s], stored as [outer, s, n]) and its index there. The tile then puts rn in the vector lanes, where a
+   * convolution's rows (6, 10, 20 or 24 wide) fill them only partly.
+   */
+  private static IdentityHashMap<UOp, LaneCopy> lanesMatches(UOp ast, List<Buffer> bufs, int width) {
+    var out = new IdentityHashMap<UOp, LaneCopy>();
+    if (width <= 1) return out;
+    var loads = ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL).toList();
+    var loops = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.LOOP && u.fixedSize()).toList();
+    for (var l : loads) for (var r : loops) if (r.rangeSize() % width == 0 && step(Codegen.simplify(l.src(1)), r) == 1) return out; // already fills lanes
+    long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(u -> u.src(0).vmax()).reduce(1, (a, b) -> a * b);
+    for (var red : ast.toposort()) {
+      if (red.op() != Ops.REDUCE || red.arg() != Ops.ADD || red.src(0).op() != Ops.MUL) continue;
+      var mul = red.src(0);
+      for (int side = 0; side < 2; side++) {
+        var load = mul.src(side);
+        if (load.op() != Ops.LOAD || load.src().size() != 2 || load.src(0).op() != Ops.DEFINE_GLOBAL || out.containsKey(load)) continue;
+        long size = bufs.get((Integer) load.src(0).arg()).size();
+        long others = mul.src(1 - side).toposort().stream().filter(u -> u.op() == Ops.DEFINE_GLOBAL).mapToLong(u -> bufs.get((Integer) u.arg()).size()).max().orElse(0);
+        // the copy must cost next to nothing against the product, and the operand is the small one (weights, not images)
+        if (size * 64 > work || size * 8 > others) continue;
+        var idx = Codegen.simplify(load.src(1));
+        for (var rn : loops) {
+          long s = step(idx, rn);
+          int n = rn.rangeSize();
+          if (n % width != 0 || s <= 1 || red.src().contains(rn) || mul.src(1 - side).allNodes().contains(rn) || size % (n * s) != 0) continue;
+          var rest = Codegen.simplify(idx.substitute(Map.of(rn, UOp.idx(0))));
+          var inner = Codegen.simplify(rest.mod(n * s));
+          if (rest.allNodes().contains(rn) || inner.vmin() < 0 || inner.vmax() >= s) continue; // rest = outer·n·s + inner, inner < s
+          var index = Codegen.simplify(rest.idiv(n * s).mul(n * s).add(inner.mul(n)).add(rn));
+          out.put(load, new LaneCopy((int) (size / (n * s)), n, (int) s, index));
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A load moved to a lanes copy: the source viewed as [outer, n, s], the copy [outer, s, n], the load's index there. */
+  private record LaneCopy(int outer, int n, int s, UOp index) {}
+
+  /** How far index idx moves per step of range r where it is a sum of products by constants (0 otherwise). */
+  private static long step(UOp idx, UOp r) {
+    if (idx == r) return 1;
+    return switch (idx.op()) {
+      case ADD -> step(idx.src(0), r) + step(idx.src(1), r);
+      case MUL -> idx.src(1).isConst() ? step(idx.src(0), r) * idx.src(1).asLong() : 0;
+      default -> 0;
+    };
+  }
+
+  /**
+   * The copy of b in a layout (b viewed as shape, permuted by perm): kept from an earlier plan, made earlier in this
+   * plan, or made now by a copy kernel.
+   */
+  private static Buffer copy(Buffer b, String layout, int[] shape, int[] perm, List<Schedule.Item> items, Made made) {
+    Copy kept;
+    synchronized (CACHE) { kept = CACHE.getOrDefault(b, Map.of()).get(layout); }
     if (kept != null && kept.version() == b.version()) {
       Runner.kept(kept.panels(), b);
       return kept.panels();
     }
-    var mine = made.made.get(b);
+    var mine = made.made.getOrDefault(b, Map.of()).get(layout);
     if (mine != null) return mine.panels();
     var out = new Buffer(b.device(), b.dtype(), b.size());
-    var value = Schedule.view(b, new int[]{k, n / WIDTH, WIDTH}).permute(1, 0, 2);
+    var value = Schedule.view(b, shape).permute(perm);
     var bufs = new ArrayList<Buffer>();
     var ast = Lowerer.lower(value, out, bufs);
-    items.add(new Schedule.Kernel("panels_" + k + "_" + n, ast, bufs));
-    made.made.put(b, new Copy(out, b.version()));
+    items.add(new Schedule.Kernel(layout.replace(' ', '_').replace('x', '_'), ast, bufs));
+    made.made.computeIfAbsent(b, k -> new HashMap<>()).put(layout, new Copy(out, b.version()));
     return out;
   }
 }

@@ -307,7 +307,7 @@ public final class Schedule {
         for (var b : bufs) if (b.device() != dev) throw new IllegalArgumentException(
             "a kernel on " + dev.name() + " reads a buffer on " + b.device().name() + ": move tensors with to(device) first");
         if (made.containsKey(out)) Runner.counted(out, made.get(out).count());
-        if (!dev.target().gpu()) ast = Panels.apply(ast, bufs, items, panels);
+        if (!dev.target().gpu()) ast = Panels.apply(ast, bufs, items, panels, dev.target().lanes().isEmpty() ? 1 : dev.target().lanes().getFirst());
         items.add(Kernel.of(name(ast, n.shape()), ast, bufs, binds));
       }
       if (out == null) out = new Buffer(dev, n.dtype(), 0);

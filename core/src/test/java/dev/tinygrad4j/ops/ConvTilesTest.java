@@ -28,6 +28,29 @@ class ConvTilesTest {
     check(2, 8, 16, 24, 5); // a 5x5 filter: 20-wide rows
   }
 
+  /**
+   * Output channels in the vector lanes: rows 12 pixels wide fill 16 lanes badly, so on the CPU the weights are read
+   * from a copy with the output channel innermost (made once while the weights stay the same), forward and for the
+   * input gradient (whose output channels are the input's).
+   */
+  @Test void channelsInTheLanes() {
+    check(16, 16, 32, 14, 3);
+    var w = Tensor.of(random(32 * 16 * 9, 3)).reshape(32, 16, 3, 3).realize();
+    var target = dev.tinygrad4j.runtime.Devices.get(w.device()).target();
+    boolean copies = !target.gpu() && !target.lanes().isEmpty(); // CPU register tiles over vector lanes
+    var x1 = Tensor.of(random(16 * 16 * 196, 4)).reshape(16, 16, 14, 14).realize();
+    var x2 = Tensor.of(random(16 * 16 * 196, 5)).reshape(16, 16, 14, 14).realize();
+    long k0 = dev.tinygrad4j.engine.Runner.kernelsRun();
+    x1.conv2d(w, null, 1, 0, 1, 1).realize();
+    long k1 = dev.tinygrad4j.engine.Runner.kernelsRun();
+    x2.conv2d(w, null, 1, 0, 1, 1).realize();
+    long k2 = dev.tinygrad4j.engine.Runner.kernelsRun();
+    if (copies) {
+      org.junit.jupiter.api.Assertions.assertEquals(2, k1 - k0, "the weights' copy with channels innermost, then the convolution");
+      org.junit.jupiter.api.Assertions.assertEquals(1, k2 - k1, "the copy is kept while the weights stay the same");
+    }
+  }
+
   /** Integer images (uint8, int8, int16) converted to float inside the convolution: the vector loads convert them. */
   @Test void integerInputsConvertInsideTheKernel() {
     for (var dt : new dev.tinygrad4j.DType[]{dev.tinygrad4j.DType.UINT8, dev.tinygrad4j.DType.INT8, dev.tinygrad4j.DType.INT16})
