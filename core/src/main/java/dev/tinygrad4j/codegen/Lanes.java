@@ -103,10 +103,10 @@ public final class Lanes {
         case CMPLT, CMPEQ, CMPNE -> ops.contains(Ops.WHERE) && n.src(0).dtype() == DType.FLOAT32;
         case OR, AND, XOR -> ops.contains(Ops.WHERE) && n.dtype() == DType.BOOL;
         case WHERE -> ops.contains(Ops.WHERE) && n.dtype() == DType.FLOAT32;
-        case LOAD -> n.src().size() == 2 && index.contains(n.src(1)) && stride(n.src(1), r) == 1
+        case LOAD -> n.src().size() == 2 && index.contains(n.src(1)) && stride(n.src(1), r) == 1L
             && (floatArray(n.src(0)) || ops.contains(Ops.CAST) && n.src(0).op() == Ops.DEFINE_GLOBAL && converts(n.dtype()) && narrow.add(n));
         case STORE -> n.src().size() == 3 && floatArray(n.src(0)) && index.contains(n.src(1)) && n.src(2).dtype() == DType.FLOAT32
-            && (stride(n.src(1), r) == 1 || n.src(0).op() == Ops.DEFINE_GLOBAL && stride(n.src(1), r) != 0);
+            && (stride(n.src(1), r) == 1L || n.src(0).op() == Ops.DEFINE_GLOBAL && stride(n.src(1), r) != 0L);
         default -> false;
       };
       if (!ok) return null;
@@ -129,13 +129,23 @@ public final class Lanes {
     return widths.stream().filter(w -> w > 1).mapToInt(Integer::intValue).min().orElse(Integer.MAX_VALUE);
   }
 
-  /** How far index idx (an index node of vector loop r: sums of r and products by constants) moves per lane. */
-  public static long stride(UOp idx, UOp r) {
-    if (idx == r) return 1;
-    if (idx.op() == Ops.ADD) return stride(idx.src(0), r) + stride(idx.src(1), r);
-    if (idx.op() == Ops.MUL && idx.src(1).isConst()) return stride(idx.src(0), r) * idx.src(1).asLong();
-    if (idx.op() == Ops.MUL && idx.src(0).isConst()) return stride(idx.src(1), r) * idx.src(0).asLong();
-    return 0;
+  /**
+   * How far index idx moves per step of range r: exact where r enters only through sums and products by constants
+   * (an index node of a vector loop), 0 where idx does not depend on r, null where it depends on it otherwise.
+   */
+  public static Long stride(UOp idx, UOp r) {
+    if (idx == r) return 1L;
+    if (!idx.allNodes().contains(r)) return 0L;
+    if (idx.op() == Ops.ADD) {
+      Long a = stride(idx.src(0), r), b = stride(idx.src(1), r);
+      return a == null || b == null ? null : a + b;
+    }
+    if (idx.op() == Ops.MUL && (idx.src(0).isConst() || idx.src(1).isConst())) {
+      int c = idx.src(1).isConst() ? 1 : 0;
+      Long a = stride(idx.src(1 - c), r);
+      return a == null ? null : a * idx.src(c).asLong();
+    }
+    return null;
   }
 
   private static boolean floatArray(UOp buf) {

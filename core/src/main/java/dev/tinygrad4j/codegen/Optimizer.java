@@ -302,21 +302,10 @@ public final class Optimizer {
     return opts;
   }
 
-  /** The most elements one step of loop r moves any load from a buffer (0: none depends on it). */
+  /** The most elements one step of loop r moves any load from a buffer (0: none depends on it linearly). */
   private static long reach(UOp ast, UOp r) {
-    return ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL).mapToLong(u -> Math.abs(step(u.src(1), r))).max().orElse(0);
-  }
-
-  /** How far index idx moves per step of range r: exact for sums and products by constants, roughly through / and %. */
-  private static long step(UOp idx, UOp r) {
-    if (idx == r) return 1;
-    return switch (idx.op()) {
-      case ADD -> step(idx.src(0), r) + step(idx.src(1), r);
-      case MUL -> idx.src(1).isConst() ? step(idx.src(0), r) * idx.src(1).asLong() : idx.src(0).isConst() ? step(idx.src(1), r) * idx.src(0).asLong() : 0;
-      case IDIV -> idx.src(1).isConst() && idx.src(1).asLong() != 0 ? step(idx.src(0), r) / idx.src(1).asLong() : 0;
-      case MOD -> idx.src(1).isConst() && Math.abs(step(idx.src(0), r)) < Math.abs(idx.src(1).asLong()) ? step(idx.src(0), r) : 0;
-      default -> 0;
-    };
+    return ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL)
+        .mapToLong(u -> { var s = Lanes.stride(u.src(1), r); return s == null ? 0 : Math.abs(s); }).max().orElse(0);
   }
 
   /** The tile size a dim allows: the largest of 16, 8, 4 dividing it, 8 for a symbolic one (padded), 0 if none. */

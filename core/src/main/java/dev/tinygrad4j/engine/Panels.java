@@ -1,6 +1,7 @@
 package dev.tinygrad4j.engine;
 
 import dev.tinygrad4j.codegen.Codegen;
+import dev.tinygrad4j.codegen.Lanes;
 import dev.tinygrad4j.runtime.Buffer;
 import dev.tinygrad4j.uop.Ops;
 import dev.tinygrad4j.uop.UOp;
@@ -133,7 +134,7 @@ final class Panels {
     if (width <= 1) return out;
     var loads = ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL).toList();
     var loops = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.LOOP && u.fixedSize()).toList();
-    for (var l : loads) for (var r : loops) if (r.rangeSize() % width == 0 && step(Codegen.simplify(l.src(1)), r) == 1) return out; // already fills lanes
+    for (var l : loads) for (var r : loops) if (r.rangeSize() % width == 0 && java.util.Objects.equals(Lanes.stride(Codegen.simplify(l.src(1)), r), 1L)) return out; // already fills lanes
     long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(u -> u.src(0).vmax()).reduce(1, (a, b) -> a * b);
     for (var red : ast.toposort()) {
       if (red.op() != Ops.REDUCE || red.arg() != Ops.ADD || red.src(0).op() != Ops.MUL) continue;
@@ -147,7 +148,8 @@ final class Panels {
         if (size * 64 > work || size * 8 > others) continue;
         var idx = Codegen.simplify(load.src(1));
         for (var rn : loops) {
-          long s = step(idx, rn);
+          var stride = Lanes.stride(idx, rn); // exact: rest is idx with rn at 0
+          long s = stride == null ? 0 : stride;
           int n = rn.rangeSize();
           if (n % width != 0 || s <= 1 || red.src().contains(rn) || mul.src(1 - side).allNodes().contains(rn) || size % (n * s) != 0) continue;
           var rest = Codegen.simplify(idx.substitute(Map.of(rn, UOp.idx(0))));
@@ -164,16 +166,6 @@ final class Panels {
 
   /** A load moved to a lanes copy: the source viewed as [outer, n, s], the copy [outer, s, n], the load's index there. */
   private record LaneCopy(int outer, int n, int s, UOp index) {}
-
-  /** How far index idx moves per step of range r where it is a sum of products by constants (0 otherwise). */
-  private static long step(UOp idx, UOp r) {
-    if (idx == r) return 1;
-    return switch (idx.op()) {
-      case ADD -> step(idx.src(0), r) + step(idx.src(1), r);
-      case MUL -> idx.src(1).isConst() ? step(idx.src(0), r) * idx.src(1).asLong() : 0;
-      default -> 0;
-    };
-  }
 
   /**
    * The copy of b in a layout (b viewed as shape, permuted by perm): kept from an earlier plan, made earlier in this
