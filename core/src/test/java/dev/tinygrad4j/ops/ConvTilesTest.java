@@ -12,12 +12,7 @@ import org.junit.jupiter.api.Test;
  * gradient's tile stores its lanes (input channels) with a stride into the weight layout.
  */
 class ConvTilesTest {
-  static float[] random(int n, long seed) {
-    var r = new Random(seed);
-    var v = new float[n];
-    for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-    return v;
-  }
+  static float[] random(int n, long seed) { return MatmulTest.random(n, seed); }
 
   static void close(String what, double want, double mag, float got) {
     if (!(Math.abs(got - want) <= 1e-5 * mag + 1e-5)) fail(what + ": expected " + want + ", got " + got);
