@@ -215,7 +215,7 @@ public final class Schedule {
         return splitReduce(partial.reshape(flat).reduce(arg.op(), last), true).reshape(n.shape());
       }
     }
-    if (few && !partials) { // the trailing reduced dims (an image's pixels) as rows of LANES: each partial sums one
+    if (few && !partials) { // the trailing reduced dims (an image's pixels) as rows of 16 or 8: each partial sums one
       // column of a block of rows, so the partials of a block sit side by side and the sums walk memory in order
       var axes = arg.axes();
       long run = 1;
