@@ -134,7 +134,10 @@ final class Panels {
     if (width <= 1) return out;
     var loads = ast.toposort().stream().filter(u -> u.op() == Ops.LOAD && u.src(0).op() == Ops.DEFINE_GLOBAL).toList();
     var loops = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE && u.axisType() == AxisType.LOOP && u.fixedSize()).toList();
-    for (var l : loads) for (var r : loops) if (r.rangeSize() % width == 0 && java.util.Objects.equals(Lanes.stride(Codegen.simplify(l.src(1)), r), 1L)) return out; // already fills lanes
+    for (var l : loads) {
+      var idx = Codegen.simplify(l.src(1));
+      for (var r : loops) if (r.rangeSize() % width == 0 && java.util.Objects.equals(Lanes.stride(idx, r), 1L)) return out; // already fills lanes
+    }
     long work = ast.toposort().stream().filter(u -> u.op() == Ops.RANGE).mapToLong(u -> u.src(0).vmax()).reduce(1, (a, b) -> a * b);
     for (var red : ast.toposort()) {
       if (red.op() != Ops.REDUCE || red.arg() != Ops.ADD || red.src(0).op() != Ops.MUL) continue;
