@@ -1,11 +1,13 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Generate reference op data for tinygrad4j from PyTorch.
 
-Run with the system interpreter that has PyTorch 1.13:
+Run with a Python that has PyTorch and numpy, e.g. the venv `./tinygrad4j bench mnist` creates (torch 2.13;
+`pip install numpy` there):
 
-    /usr/bin/python3 scripts/gen_reference.py                 # writes core/src/test/resources/reference/ops.txt
-    /usr/bin/python3 scripts/gen_reference.py --java-map      # prints the Java op map lines
-    /usr/bin/python3 scripts/gen_reference.py --check-java    # checks OpReferenceTest.java mirrors CASES
+    PY=~/.cache/tinygrad4j/torch-venv/bin/python
+    $PY scripts/gen_reference.py                 # writes core/src/test/resources/reference/ops.txt
+    $PY scripts/gen_reference.py --java-map      # prints the Java op map lines
+    $PY scripts/gen_reference.py --check-java    # checks OpReferenceTest.java mirrors CASES
 
 Every entry of CASES below has
   * a name (also the key of the Java lambda in OpReferenceTest.OPS),
@@ -519,6 +521,126 @@ C("argmax_ties_first", lambda a: a.argmax(1).int(), "t[0].argmax(1)", A(lambda r
 C("bool_sum_count", lambda a: (a > 0).sum(), "t[0].gt(0.0).sum()", A(nonzero(*S34)))
 C("cmp_cast_mean", lambda a: (a > 0).float().mean(), "t[0].gt(0.0).cast(DType.FLOAT32).mean()", A(nonzero(*S34)), grads=False)
 
+
+def specials(*shape):
+    """normal values with NaN, +inf and -inf mixed in (isnan/isinf/isfinite)."""
+    def gen(rng, prev):
+        x = rng.standard_normal(shape)
+        pick = rng.random(shape)
+        x[pick < 0.15] = np.nan
+        x[(pick >= 0.15) & (pick < 0.3)] = np.inf
+        x[(pick >= 0.3) & (pick < 0.45)] = -np.inf
+        return _f32(x)
+    return gen
+
+
+def ties_half(*shape):
+    """values k + 0.5 (ties for round), and a few random ones, in [-4, 4]."""
+    def gen(rng, prev):
+        x = rng.integers(-4, 4, shape) + 0.5
+        other = rng.random(shape) < 0.3
+        return _f32(np.where(other, rng.uniform(-4, 4, shape), x))
+    return gen
+
+
+section("more unary math")
+C("erf", lambda a: torch.erf(a), "t[0].erf()", A(randn(*S34, scale=1.5)))
+C("erf_small", lambda a: torch.erf(a), "t[0].erf()", A(uniform(-0.05, 0.05, *S34)))
+C("tan", lambda a: torch.tan(a), "t[0].tan()", A(uniform(-1.2, 1.2, *S34)))
+C("sinh", lambda a: torch.sinh(a), "t[0].sinh()", A(uniform(-3.0, 3.0, *S34)))
+C("cosh", lambda a: torch.cosh(a), "t[0].cosh()", A(uniform(-3.0, 3.0, *S34)))
+C("asin", lambda a: torch.asin(a), "t[0].asin()", A(uniform(-0.95, 0.95, *S34)))
+C("acos", lambda a: torch.acos(a), "t[0].acos()", A(uniform(-0.95, 0.95, *S34)))
+C("atan", lambda a: torch.atan(a), "t[0].atan()", A(randn(*S34, scale=3.0)))
+C("atan_large", lambda a: torch.atan(a), "t[0].atan()", A(nonzero(*S34, lo=10.0, hi=1000.0)))
+C("log10", lambda a: torch.log10(a), "t[0].log10()", A(pos(*S34)))
+C("round_half_even", lambda a: torch.round(a), "t[0].round()", A(ties_half(4, 6)))
+C("round_int", lambda a: torch.round(a), "t[0].round()", A(ints(-9, 9, *S34)))
+C("sign", lambda a: torch.sign(a), "t[0].sign()", A(nonzero_with_zeros(*S34)))
+C("sign_int", lambda a: torch.sign(a), "t[0].sign()", A(ints(-3, 3, *S34)))
+C("isnan", lambda a: torch.isnan(a), "t[0].isnan()", A(specials(4, 5)))
+C("isinf", lambda a: torch.isinf(a), "t[0].isinf()", A(specials(4, 5)))
+C("isfinite", lambda a: torch.isfinite(a), "t[0].isfinite()", A(specials(4, 5)))
+C("relu6", lambda a: F.relu6(a), "t[0].relu6()", A(avoid([0.0, 6.0], 0.1, *S34, scale=4.0)))
+C("hardswish", lambda a: F.hardswish(a), "t[0].hardswish()", A(avoid([-3.0, 3.0], 0.1, *S34, scale=3.0)))
+C("hardsigmoid", lambda a: F.hardsigmoid(a), "t[0].hardsigmoid()", A(avoid([-3.0, 3.0], 0.1, *S34, scale=3.0)))
+C("hardtanh", lambda a: F.hardtanh(a, -0.5, 0.75), "t[0].hardtanh(-0.5, 0.75)", A(avoid([-0.5, 0.75], 0.1, *S34)))
+C("mish", lambda a: F.mish(a), "t[0].mish()", A(randn(*S34, scale=2.0)))
+C("selu", lambda a: F.selu(a), "t[0].selu()", A(nonzero(*S34, lo=0.1)))
+C("celu", lambda a: F.celu(a, 0.5), "t[0].celu(0.5)", A(nonzero(*S34, lo=0.1)))
+C("softsign", lambda a: F.softsign(a), "t[0].softsign()", A(randn(*S34, scale=2.0)))
+C("logsigmoid", lambda a: F.logsigmoid(a), "t[0].logsigmoid()", A(randn(*S34, scale=3.0)))
+C("logsigmoid_large", lambda a: F.logsigmoid(a), "t[0].logsigmoid()", A(randn(*S34, scale=40.0)))
+C("elu_large", lambda a: F.elu(a), "t[0].elu()", A(nonzero(*S34, lo=50.0, hi=100.0)))
+
+section("more binary and comparisons")
+C("lerp", lambda a, b: torch.lerp(a, b, 0.3), "t[0].lerp(t[1], 0.3)", ("a", randn(*S34)), ("b", randn(4)))
+C("lerp_tensor_weight", lambda a, b, w: torch.lerp(a, b, w), "t[0].lerp(t[1], t[2])",
+  ("a", randn(*S34)), ("b", randn(*S34)), ("w", uniform(0.0, 1.0, 3, 1)))
+C("logaddexp", lambda a, b: torch.logaddexp(a, b), "t[0].logaddexp(t[1])", ("a", randn(*S34)), ("b", separated_from("a", *S34)))
+C("logaddexp_large", lambda a, b: torch.logaddexp(a, b), "t[0].logaddexp(t[1])",
+  ("a", randn(*S34, scale=50.0)), ("b", randn(4, scale=50.0)))
+C("ge", lambda a, b: a >= b, "t[0].ge(t[1])", ("a", randn(*S34)), ("b", ties_with("a")))
+C("le", lambda a, b: a <= b, "t[0].le(t[1])", ("a", randn(*S34)), ("b", ties_with("a")))
+C("ge_scalar", lambda a: a >= 0.5, "t[0].ge(0.5)", A(halves(*S34)))
+C("le_scalar", lambda a: a <= 0.5, "t[0].le(0.5)", A(halves(*S34)))
+C("le_int", lambda a, b: a <= b, "t[0].le(t[1])", ("a", ints(-3, 3, *S34)), ("b", ints(-3, 3, *S34)))
+
+section("more reductions and scans")
+for ax in (0, 1, -1):
+    sfx = "neg1" if ax < 0 else str(ax)
+    C(f"argmin_axis{sfx}", lambda a, ax=ax: a.argmin(ax).int(), f"t[0].argmin({ax})", A(distinct(*S234)))
+    C(f"cumprod_axis{sfx}", lambda a, ax=ax: a.cumprod(ax), f"t[0].cumprod({ax})", A(nonzero(*S234, lo=0.5, hi=1.5)))
+    C(f"cummax_axis{sfx}", lambda a, ax=ax: a.cummax(ax).values, f"t[0].cummax({ax})", A(distinct(*S234)))
+    C(f"logcumsumexp_axis{sfx}", lambda a, ax=ax: a.logcumsumexp(ax), f"t[0].logcumsumexp({ax})", A(randn(*S234, scale=2.0)))
+C("argmin_ties_first", lambda a: a.argmin(1).int(), "t[0].argmin(1)", A(lambda rng, prev: _f32(rng.integers(0, 2, (4, 6)))))
+C("cumprod_with_zeros", lambda a: a.cumprod(1), "t[0].cumprod(1)", A(nonzero_with_zeros(3, 5)))
+C("cumprod_int", lambda a: a.cumprod(1), "t[0].cumprod(1)", A(ints(-3, 4, 3, 5)))
+C("cummax_int", lambda a: a.cummax(1).values, "t[0].cummax(1)", A(ints(-9, 9, 3, 5)))
+C("logcumsumexp_large", lambda a: a.logcumsumexp(1), "t[0].logcumsumexp(1)", A(randn(3, 6, scale=40.0)))
+C("prod_all", lambda a: a.prod(), "t[0].prod()", A(nonzero(*S34, lo=0.5, hi=1.5)))
+C("prod_all_one_zero", lambda a: a.prod(), "t[0].prod()",
+  A(lambda rng, prev: _f32(np.where(np.arange(12).reshape(3, 4) == 5, 0.0, rng.uniform(0.5, 1.5, (3, 4))))))
+C("prod_all_two_zeros", lambda a: a.prod(), "t[0].prod()",
+  A(lambda rng, prev: _f32(np.where(np.isin(np.arange(12).reshape(3, 4), (2, 9)), 0.0, rng.uniform(0.5, 1.5, (3, 4))))))
+C("prod_axis1_zeros", lambda a: a.prod(1), "t[0].prod(1)", A(nonzero_with_zeros(4, 3)))
+C("all_bool", lambda a: a.all(), "t[0].all()", A(lambda rng, prev: rng.random((3, 4)) < 0.9))
+C("all_axis1", lambda a: a.all(1), "t[0].all(1)", A(lambda rng, prev: rng.random((4, 3)) < 0.7))
+C("all_float", lambda a: a.all(0), "t[0].all(0)", A(nonzero_with_zeros(3, 4)))
+C("any_bool", lambda a: a.any(), "t[0].any()", A(lambda rng, prev: rng.random((3, 4)) < 0.1))
+C("any_axis0", lambda a: a.any(0), "t[0].any(0)", A(lambda rng, prev: rng.random((3, 4)) < 0.3))
+C("any_int", lambda a: a.any(1), "t[0].any(1)", A(ints(-1, 2, 4, 3)))
+
+section("more movement")
+C("tril", lambda a: a.tril(), "t[0].tril(0)", A(randn(4, 5)))
+C("tril_neg1_3d", lambda a: a.tril(-1), "t[0].tril(-1)", A(randn(2, 3, 4)))
+C("triu_1", lambda a: a.triu(1), "t[0].triu(1)", A(randn(4, 3)))
+C("triu_bool", lambda a: a.triu(0), "t[0].triu(0)", A(bools(3, 3)))
+C("roll_1", lambda a: a.roll(1, 0), "t[0].roll(1, 0)", A(randn(*S34)))
+C("roll_neg_wrap", lambda a: a.roll(-6, 1), "t[0].roll(-6, 1)", A(randn(*S34)))
+C("unfold_step1", lambda a: a.unfold(1, 2, 1), "t[0].unfold(1, 2, 1)", A(randn(*S234)))
+C("unfold_step2", lambda a: a.unfold(0, 2, 2), "t[0].unfold(0, 2, 2)", A(randn(5, 3)))
+C("unfold_last", lambda a: a.unfold(-1, 3, 2), "t[0].unfold(-1, 3, 2)", A(randn(2, 7)))
+C("split_last_piece", lambda a: a.split(2, 1)[2], "t[0].split(2, 1)[2]", A(randn(3, 5)))
+C("split_first_piece", lambda a: a.split(2, 0)[0] * 2.0, "t[0].split(2, 0)[0].mul(2.0)", A(randn(5, 3)))
+C("chunk_piece1", lambda a: a.chunk(3, 1)[1], "t[0].chunk(3, 1)[1]", A(randn(2, 7)))
+C("repeat_interleave", lambda a: a.repeat_interleave(2, 1), "t[0].repeatInterleave(2, 1)", A(randn(*S234)))
+C("repeat_interleave_axis0", lambda a: a.repeat_interleave(3, 0), "t[0].repeatInterleave(3, 0)", A(randn(2, 3)))
+C("unflatten", lambda a: a.unflatten(1, (2, -1)), "t[0].unflatten(1, 2, -1)", A(randn(3, 6)))
+C("diagonal_rect", lambda a: torch.diagonal(a), "t[0].diagonal()", A(randn(3, 5)))
+C("diagonal_3d", lambda a: torch.diagonal(a), "t[0].diagonal()", A(randn(4, 3, 2)))
+C("slice_neg_end", lambda a: a[:, 1:-1], "t[0].slice(1, 1, -1)", A(randn(3, 5)))
+C("narrow", lambda a: a.narrow(0, 1, 2), "t[0].narrow(0, 1, 2)", A(randn(4, 3)))
+C("select_neg", lambda a: a.select(1, -1), "t[0].select(1, -1)", A(randn(*S234)))
+
+section("more creation")
+C("linspace_5", lambda: torch.linspace(0.0, 1.0, 5), "Tensor.linspace(0.0, 1.0, 5)")
+C("linspace_down", lambda: torch.linspace(3.0, -2.0, 8), "Tensor.linspace(3.0, -2.0, 8)")
+C("linspace_1", lambda: torch.linspace(2.5, 7.0, 1), "Tensor.linspace(2.5, 7.0, 1)")
+C("zeros_like_int", lambda a: torch.zeros_like(a), "t[0].zerosLike()", A(ints(-3, 3, *S34)))
+C("ones_like", lambda a: torch.ones_like(a), "t[0].onesLike()", A(randn(*S34)), grads=False)
+C("full_like", lambda a: torch.full_like(a, 2.5), "t[0].fullLike(2.5)", A(randn(2, 3)), grads=False)
+
 # Every public op of the Java API that has a torch equivalent must appear in some Java expression.
 REQUIRED_API = """
 Tensor.of Tensor.zeros Tensor.ones Tensor.full Tensor.arange Tensor.eye .cast( .realize( .detach( .to( .device(
@@ -528,6 +650,11 @@ Tensor.of Tensor.zeros Tensor.ones Tensor.full Tensor.arange Tensor.eye .cast( .
 .sum( .mean( .max( .min( .var( .std( .softmax( .logSoftmax( .logsumexp( .argmax( .cumsum(
 .reshape( .permute( .transpose( .expand( .pad( .shrink( .flip( .squeeze( .unsqueeze( .flatten( .repeat(
 Tensor.cat Tensor.stack .matmul( .linear( .conv2d( .maxPool2d( .avgPool2d( .layernorm( .crossEntropy( .binaryCrossEntropy(
+.erf( .tan( .sinh( .cosh( .asin( .acos( .atan( .log10( .round( .sign( .isnan( .isinf( .isfinite( .relu6( .hardswish(
+.hardsigmoid( .hardtanh( .mish( .selu( .celu( .softsign( .logsigmoid( .lerp( .logaddexp( .ge( .le(
+.argmin( .cumprod( .cummax( .logcumsumexp( .prod( .all( .any(
+.tril( .triu( .roll( .unfold( .split( .chunk( .repeatInterleave( .unflatten( .diagonal( .slice( .narrow( .select(
+Tensor.linspace .zerosLike( .onesLike( .fullLike(
 """.split()
 
 # ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import java.util.stream.IntStream;
  * A lazy n-dimensional array with autograd. Operations only build a graph of UOps; {@link #realize()} (or reading
  * data) schedules, compiles and runs it on the tensor's device.
  */
-public final class Tensor {
+public final class Tensor implements TensorMath, TensorMovement, TensorReduce {
   private UOp uop;
   private final String device;
   private boolean requiresGrad;
@@ -183,6 +183,39 @@ public final class Tensor {
     int n = (int) count;
     return arange(n).cast(DType.FLOAT64).mul(step).add(start).cast(DType.FLOAT32);
   }
+  /** steps values from start to stop, evenly spaced, both ends included (float32; one step gives start). */
+  public static Tensor linspace(double start, double stop, int steps) {
+    if (steps < 0) throw new IllegalArgumentException("linspace: steps must not be negative, got " + steps);
+    if (!Double.isFinite(start) || !Double.isFinite(stop)) throw new IllegalArgumentException("linspace: start and stop must be finite, got " + start + ", " + stop);
+    checkShape("linspace", steps);
+    if (steps == 1) return full(start, 1);
+    double step = (stop - start) / (steps - 1);
+    // the first half counts up from start, the second down from stop (as torch), so both ends are exact
+    var i = arange(steps).cast(DType.FLOAT64);
+    var up = i.mul(step).add(start);
+    var down = i.sub(steps - 1).mul(step).add(stop);
+    return i.lt(steps / 2).where(up, down).cast(DType.FLOAT32);
+  }
+  /** Uniform random numbers in [lo, hi) (float32). */
+  public static Tensor uniform(double lo, double hi, int... shape) {
+    if (!(lo <= hi) || !Double.isFinite(hi - lo)) throw new IllegalArgumentException("uniform: need finite lo <= hi, got " + lo + ", " + hi);
+    return rand(shape).mul(hi - lo).add(lo);
+  }
+  /** Normal random numbers with this mean and standard deviation (float32). */
+  public static Tensor normal(double mean, double std, int... shape) {
+    if (!(std >= 0) || !Double.isFinite(mean) || !Double.isFinite(std)) throw new IllegalArgumentException("normal: need a finite mean and std >= 0, got " + mean + ", " + std);
+    return randn(shape).mul(std).add(mean);
+  }
+  /** Zeros of this tensor's shape, dtype and device. */
+  public Tensor zerosLike() { return fullLike(0); }
+  /** Ones of this tensor's shape, dtype and device. */
+  public Tensor onesLike() { return fullLike(1); }
+  /** v (cast to this dtype) in this tensor's shape, dtype and device. */
+  public Tensor fullLike(double v) { return new Tensor(UOp.full(DType.FLOAT64, v, uop.shape()), device, false).cast(dtype()); }
+  /** Uniform random numbers in [0, 1) of this tensor's shape and device (float32, or this float type). */
+  public Tensor randLike() { return rand(shape()).cast(dtype().isFloat() ? dtype() : DType.FLOAT32).to(device); }
+  /** Standard normal random numbers of this tensor's shape and device (float32, or this float type). */
+  public Tensor randnLike() { return randn(shape()).cast(dtype().isFloat() ? dtype() : DType.FLOAT32).to(device); }
   /** The n×n identity (float32). */
   public static Tensor eye(int n) { return arange(n).reshape(n, 1).eq(arange(n).reshape(1, n)).cast(DType.FLOAT32); }
 
@@ -492,8 +525,8 @@ public final class Tensor {
     return derive(UOp.alu(op, src), others);
   }
 
-  private Tensor floats() { return dtype().isFloat() ? this : cast(DType.defaultFloat()); }
-  private Tensor scalar(double v) {
+  Tensor floats() { return dtype().isFloat() ? this : cast(DType.defaultFloat()); }
+  Tensor scalar(double v) {
     var dt = dtype().isFloat() || v == Math.rint(v) && dtype() != DType.BOOL ? dtype() : v == Math.rint(v) ? DType.INT32 : DType.defaultFloat();
     return new Tensor(UOp.full(dt, v, uop.shape()), device, false);
   }
@@ -633,7 +666,7 @@ public final class Tensor {
   public Tensor where(double a, Tensor b) { return where(b.scalar(a), b); }
   /** a where this is true, else b. */
   public Tensor where(double a, double b) { return where(scalar(a).cast(DType.FLOAT32), b); }
-  private Tensor ne0() { return alu(Ops.CMPNE, scalar(0)); }
+  Tensor ne0() { return alu(Ops.CMPNE, scalar(0)); }
 
   /** this ** o (negative bases need integer exponents); a constant exponent takes pow(double)'s shortcuts. */
   public Tensor pow(Tensor o) {
@@ -722,8 +755,8 @@ public final class Tensor {
   public Tensor silu() { return mul(sigmoid()); }
   /** log(1 + e^x), computed stably. */
   public Tensor softplus() { return relu().add(abs().neg().exp().add(1).log()); }
-  /** ELU with alpha 1. */
-  public Tensor elu() { return gt(0).where(this, exp().sub(1)); }
+  /** ELU with alpha 1 (the exponential of min(x, 0), so a large x overflows neither the value nor the gradient). */
+  public Tensor elu() { return gt(0).where(this, minimum(0).exp().sub(1)); }
   /** x where x &gt; 0, else slope·x. */
   public Tensor leakyRelu(double slope) { return gt(0).where(this, mul(slope)); }
   /** x limited to [lo, hi]. */
@@ -733,7 +766,7 @@ public final class Tensor {
   }
 
   // ================================================================ reductions
-  private int axis(String op, int a) {
+  int axis(String op, int a) {
     int n = ndim();
     if (a < -Math.max(n, 1) || a >= Math.max(n, 1))
       throw new IllegalArgumentException(op + ": axis " + a + " out of range for shape " + Arrays.toString(shape()));
@@ -784,6 +817,10 @@ public final class Tensor {
 
   /** Product over axes (all if none), keeping them as size 1 if keepdim; integers and bools give int64. */
   public Tensor prod(boolean keepdim, int... axes) { return cast(sumType()).reduce("prod", Ops.MUL, keepdim, axes); }
+  /** Product of all elements; integers and bools give int64. */
+  public Tensor prod() { return prod(false); }
+  /** Product over axes. */
+  public Tensor prod(int... axes) { return prod(false, axes); }
 
   /**
    * The elements at index along axis, elsewhere at the output's own position (torch.gather): out[i][j] =
@@ -853,7 +890,7 @@ public final class Tensor {
   public Tensor min(int... axes) { return flipOrder().max(axes).flipOrder(); }
   /** Min over one axis. */
   public Tensor min(int axis, boolean keepdim) { return flipOrder().max(axis, keepdim).flipOrder(); }
-  private Tensor flipOrder() { return dtype().isFloat() || dtype() == DType.BOOL ? neg() : alu(Ops.XOR, scalar(-1)); }
+  Tensor flipOrder() { return dtype().isFloat() || dtype() == DType.BOOL ? neg() : alu(Ops.XOR, scalar(-1)); }
 
   /** Variance over an axis (correction 1). */
   public Tensor var(int axis) {
@@ -1269,7 +1306,7 @@ public final class Tensor {
    * This value, with the gradients of inputs computed by grads (from the gradient of this value, in the order of
    * inputs) instead of by differentiating this value's graph.
    */
-  private Tensor customGrad(List<Tensor> inputs, java.util.function.Function<Tensor, List<Tensor>> grads) {
+  Tensor customGrad(List<Tensor> inputs, java.util.function.Function<Tensor, List<Tensor>> grads) {
     var src = new UOp[inputs.size() + 1];
     src[0] = uop;
     for (int i = 0; i < inputs.size(); i++) src[i + 1] = inputs.get(i).uop;

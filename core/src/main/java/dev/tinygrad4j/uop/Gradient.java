@@ -112,7 +112,15 @@ public final class Gradient {
             var mask = where(UOp.alu(CMPEQ, x, u.expand(in)), c(x, 1), c(x, 0));
             yield ge.mul(mask).mul(un(RECIPROCAL, mask.reduce(ADD, UOp.ints(arg.axes())).expand(in)));
           }
-          case MUL -> ge.mul(u.expand(in)).mul(un(RECIPROCAL, x));
+          case MUL -> { // the product of the others: out/x without zeros, the product of the rest at a lone zero, else 0
+            var ax = UOp.ints(arg.axes());
+            var zero = UOp.alu(CMPEQ, x, c(x, 0));
+            var nz = where(zero, c(x, 1), x);
+            var rest = nz.reduce(MUL, ax).expand(in);
+            var zeros = where(zero, c(x, 1), c(x, 0)).reduce(ADD, ax).expand(in);
+            var lone = where(UOp.alu(CMPEQ, zeros, c(x, 1)), rest, c(x, 0));
+            yield ge.mul(where(UOp.alu(CMPEQ, zeros, c(x, 0)), rest.mul(un(RECIPROCAL, nz)), where(zero, lone, c(x, 0))));
+          }
           default -> throw new IllegalStateException("no gradient for reduce " + arg.op());
         });
       })

@@ -150,6 +150,15 @@ class GradCheckTest {
         };
     }
 
+    /** nonzero(0.5) values with entries at the given flat positions exactly 0 (products through zeros). */
+    static Gen zerosAt(int[] at, int... shape) {
+        return (r, p) -> {
+            var in = nonzero(0.5, shape).make(r, p);
+            for (int i : at) in.data()[i] = 0;
+            return in;
+        };
+    }
+
     static Tensor mask(int... shape) { // deterministic boolean mask for where()
         int[] m = new int[numel(shape)];
         for (int i = 0; i < m.length; i++) m[i] = (i * 7 + 3) % 5 < 2 ? 1 : 0;
@@ -272,6 +281,50 @@ class GradCheckTest {
         gc("layernorm_axis1", t -> t[0].layernorm(1, 1e-5), randn(S234));
         gc("crossEntropy", t -> t[0].crossEntropy(t[1]), scaled(2, 4, 5), ints(0, 5, 4));
         gc("binaryCrossEntropy", t -> t[0].binaryCrossEntropy(t[1]), uniform(0.05, 0.95, S34), uniform(0, 1, S34));
+        // more math (the approximated ones against their own finite differences: exact gradients of the
+        // approximations, which differ from the true derivative by far less than the tolerance)
+        gc("erf", t -> t[0].erf(), scaled(1.5, S34));
+        gc("tan", t -> t[0].tan(), uniform(-1.2, 1.2, S34));
+        gc("sinh", t -> t[0].sinh(), uniform(-3, 3, S34));
+        gc("cosh", t -> t[0].cosh(), uniform(-3, 3, S34));
+        gc("asin", t -> t[0].asin(), uniform(-0.95, 0.95, S34));
+        gc("acos", t -> t[0].acos(), uniform(-0.95, 0.95, S34));
+        gc("atan", t -> t[0].atan(), scaled(3, S34));
+        gc("log10", t -> t[0].log10(), pos(S34));
+        gc("relu6", t -> t[0].relu6(), avoid(new double[] {0, 6}, 0.1, S34));
+        gc("hardswish", t -> t[0].hardswish(), avoid(new double[] {-3, 3}, 0.1, S34));
+        gc("hardsigmoid", t -> t[0].hardsigmoid(), avoid(new double[] {-3, 3}, 0.1, S34));
+        gc("hardtanh", t -> t[0].hardtanh(-0.5, 0.75), avoid(new double[] {-0.5, 0.75}, 0.1, S34));
+        gc("mish", t -> t[0].mish(), scaled(2, S34));
+        gc("selu", t -> t[0].selu(), nonzero(0.1, S34));
+        gc("celu", t -> t[0].celu(0.5), nonzero(0.1, S34));
+        gc("softsign", t -> t[0].softsign(), scaled(2, S34));
+        gc("logsigmoid", t -> t[0].logsigmoid(), scaled(3, S34));
+        gc("lerp", t -> t[0].lerp(t[1], 0.3), randn(S34), randn(4));
+        gc("lerp_tensor_weight", t -> t[0].lerp(t[1], t[2]), randn(S34), randn(S34), uniform(0, 1, 3, 1));
+        gc("logaddexp", t -> t[0].logaddexp(t[1]), randn(S34), separatedFrom(0));
+        // more scans and products (through zeros too)
+        gc("cumprod_axis1", t -> t[0].cumprod(1), nonzero(0.5, S234));
+        gc("cumprod_zeros", t -> t[0].cumprod(-1), zerosAt(new int[] {1, 7, 8}, 3, 4));
+        gc("cummax_axis0", t -> t[0].cummax(0), distinct(S234));
+        gc("logcumsumexp_axis1", t -> t[0].logcumsumexp(1), scaled(2, S234));
+        gc("prod_all", t -> t[0].prod(), nonzero(0.5, S34));
+        gc("prod_one_zero", t -> t[0].prod(), zerosAt(new int[] {5}, S34));
+        gc("prod_two_zeros", t -> t[0].prod(), zerosAt(new int[] {2, 9}, S34));
+        gc("prod_axis0_zeros", t -> t[0].prod(0), zerosAt(new int[] {0, 5, 9}, S34));
+        // more movement
+        gc("tril", t -> t[0].tril(0), randn(4, 5));
+        gc("triu_3d", t -> t[0].triu(1), randn(S234));
+        gc("roll", t -> t[0].roll(-2, 1), randn(S34));
+        gc("unfold", t -> t[0].unfold(1, 2, 1), randn(S234));
+        gc("split_piece", t -> t[0].split(2, 1)[1], randn(3, 5));
+        gc("chunk_piece", t -> t[0].chunk(2, 0)[1], randn(5, 3));
+        gc("repeatInterleave", t -> t[0].repeatInterleave(2, 1), randn(S234));
+        gc("unflatten", t -> t[0].unflatten(1, 2, -1), randn(3, 6));
+        gc("diagonal", t -> t[0].diagonal(), randn(4, 3, 2));
+        gc("slice", t -> t[0].slice(1, 1, -1), randn(3, 5));
+        gc("select", t -> t[0].select(0, -1), randn(S234));
+        gc("narrow", t -> t[0].narrow(2, 1, 2), randn(S234));
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>{@link #OPS} mirrors the CASES table of scripts/gen_reference.py line by line: each case name maps to the
  * Java expression written in the python table ({@code t[0], t[1], ...} are the case inputs in file order).
- * {@code /usr/bin/python3 scripts/gen_reference.py --java-map} prints these lines and
+ * {@code scripts/gen_reference.py --java-map} prints these lines and
  * {@code --check-java} verifies that this file contains all of them.
  *
  * <p>Forward: |actual - expected| <= 1e-6 + 1e-3 * |expected|, plus exact shape and dtype.
@@ -335,6 +335,101 @@ class OpReferenceTest {
         op("argmax_ties_first", t -> t[0].argmax(1));
         op("bool_sum_count", t -> t[0].gt(0.0).sum());
         op("cmp_cast_mean", t -> t[0].gt(0.0).cast(DType.FLOAT32).mean());
+        // --- more unary math ---
+        op("erf", t -> t[0].erf());
+        op("erf_small", t -> t[0].erf());
+        op("tan", t -> t[0].tan());
+        op("sinh", t -> t[0].sinh());
+        op("cosh", t -> t[0].cosh());
+        op("asin", t -> t[0].asin());
+        op("acos", t -> t[0].acos());
+        op("atan", t -> t[0].atan());
+        op("atan_large", t -> t[0].atan());
+        op("log10", t -> t[0].log10());
+        op("round_half_even", t -> t[0].round());
+        op("round_int", t -> t[0].round());
+        op("sign", t -> t[0].sign());
+        op("sign_int", t -> t[0].sign());
+        op("isnan", t -> t[0].isnan());
+        op("isinf", t -> t[0].isinf());
+        op("isfinite", t -> t[0].isfinite());
+        op("relu6", t -> t[0].relu6());
+        op("hardswish", t -> t[0].hardswish());
+        op("hardsigmoid", t -> t[0].hardsigmoid());
+        op("hardtanh", t -> t[0].hardtanh(-0.5, 0.75));
+        op("mish", t -> t[0].mish());
+        op("selu", t -> t[0].selu());
+        op("celu", t -> t[0].celu(0.5));
+        op("softsign", t -> t[0].softsign());
+        op("logsigmoid", t -> t[0].logsigmoid());
+        op("logsigmoid_large", t -> t[0].logsigmoid());
+        op("elu_large", t -> t[0].elu());
+        // --- more binary and comparisons ---
+        op("lerp", t -> t[0].lerp(t[1], 0.3));
+        op("lerp_tensor_weight", t -> t[0].lerp(t[1], t[2]));
+        op("logaddexp", t -> t[0].logaddexp(t[1]));
+        op("logaddexp_large", t -> t[0].logaddexp(t[1]));
+        op("ge", t -> t[0].ge(t[1]));
+        op("le", t -> t[0].le(t[1]));
+        op("ge_scalar", t -> t[0].ge(0.5));
+        op("le_scalar", t -> t[0].le(0.5));
+        op("le_int", t -> t[0].le(t[1]));
+        // --- more reductions and scans ---
+        op("argmin_axis0", t -> t[0].argmin(0));
+        op("cumprod_axis0", t -> t[0].cumprod(0));
+        op("cummax_axis0", t -> t[0].cummax(0));
+        op("logcumsumexp_axis0", t -> t[0].logcumsumexp(0));
+        op("argmin_axis1", t -> t[0].argmin(1));
+        op("cumprod_axis1", t -> t[0].cumprod(1));
+        op("cummax_axis1", t -> t[0].cummax(1));
+        op("logcumsumexp_axis1", t -> t[0].logcumsumexp(1));
+        op("argmin_axisneg1", t -> t[0].argmin(-1));
+        op("cumprod_axisneg1", t -> t[0].cumprod(-1));
+        op("cummax_axisneg1", t -> t[0].cummax(-1));
+        op("logcumsumexp_axisneg1", t -> t[0].logcumsumexp(-1));
+        op("argmin_ties_first", t -> t[0].argmin(1));
+        op("cumprod_with_zeros", t -> t[0].cumprod(1));
+        op("cumprod_int", t -> t[0].cumprod(1));
+        op("cummax_int", t -> t[0].cummax(1));
+        op("logcumsumexp_large", t -> t[0].logcumsumexp(1));
+        op("prod_all", t -> t[0].prod());
+        op("prod_all_one_zero", t -> t[0].prod());
+        op("prod_all_two_zeros", t -> t[0].prod());
+        op("prod_axis1_zeros", t -> t[0].prod(1));
+        op("all_bool", t -> t[0].all());
+        op("all_axis1", t -> t[0].all(1));
+        op("all_float", t -> t[0].all(0));
+        op("any_bool", t -> t[0].any());
+        op("any_axis0", t -> t[0].any(0));
+        op("any_int", t -> t[0].any(1));
+        // --- more movement ---
+        op("tril", t -> t[0].tril(0));
+        op("tril_neg1_3d", t -> t[0].tril(-1));
+        op("triu_1", t -> t[0].triu(1));
+        op("triu_bool", t -> t[0].triu(0));
+        op("roll_1", t -> t[0].roll(1, 0));
+        op("roll_neg_wrap", t -> t[0].roll(-6, 1));
+        op("unfold_step1", t -> t[0].unfold(1, 2, 1));
+        op("unfold_step2", t -> t[0].unfold(0, 2, 2));
+        op("unfold_last", t -> t[0].unfold(-1, 3, 2));
+        op("split_last_piece", t -> t[0].split(2, 1)[2]);
+        op("split_first_piece", t -> t[0].split(2, 0)[0].mul(2.0));
+        op("chunk_piece1", t -> t[0].chunk(3, 1)[1]);
+        op("repeat_interleave", t -> t[0].repeatInterleave(2, 1));
+        op("repeat_interleave_axis0", t -> t[0].repeatInterleave(3, 0));
+        op("unflatten", t -> t[0].unflatten(1, 2, -1));
+        op("diagonal_rect", t -> t[0].diagonal());
+        op("diagonal_3d", t -> t[0].diagonal());
+        op("slice_neg_end", t -> t[0].slice(1, 1, -1));
+        op("narrow", t -> t[0].narrow(0, 1, 2));
+        op("select_neg", t -> t[0].select(1, -1));
+        // --- more creation ---
+        op("linspace_5", t -> Tensor.linspace(0.0, 1.0, 5));
+        op("linspace_down", t -> Tensor.linspace(3.0, -2.0, 8));
+        op("linspace_1", t -> Tensor.linspace(2.5, 7.0, 1));
+        op("zeros_like_int", t -> t[0].zerosLike());
+        op("ones_like", t -> t[0].onesLike());
+        op("full_like", t -> t[0].fullLike(2.5));
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ final class ReferenceData {
         if (cached == null) {
             try (InputStream in = ReferenceData.class.getResourceAsStream(RESOURCE)) {
                 if (in == null) throw new IllegalStateException("missing test resource " + RESOURCE
-                        + " (regenerate with /usr/bin/python3 scripts/gen_reference.py)");
+                        + " (regenerate with scripts/gen_reference.py)");
                 cached = List.copyOf(parse(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -128,7 +128,12 @@ final class ReferenceData {
             for (int i = 0; i < dims.length; i++) shape[i] = Integer.parseInt(dims[i]);
         }
         double[] v = new double[tok.length - at - 1];
-        for (int i = 0; i < v.length; i++) v[i] = Double.parseDouble(tok[at + 1 + i]);
+        for (int i = 0; i < v.length; i++) v[i] = switch (tok[at + 1 + i]) { // Python spells the non-finite values its own way
+            case "nan" -> Double.NaN;
+            case "inf" -> Double.POSITIVE_INFINITY;
+            case "-inf" -> Double.NEGATIVE_INFINITY;
+            default -> Double.parseDouble(tok[at + 1 + i]);
+        };
         Arr a = new Arr(dtype, shape, v);
         if (a.numel() != v.length)
             throw new IllegalStateException("shape " + tok[at] + " but " + v.length + " values");

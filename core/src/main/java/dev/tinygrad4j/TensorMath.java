@@ -1,0 +1,164 @@
+package dev.tinygrad4j;
+
+import java.util.List;
+
+/**
+ * Elementwise functions composed from the primitive ops: the rest of the math library (error function, inverse and
+ * hyperbolic trigonometry, rounding, tests for NaN and infinity) and the activation functions. Part of {@link Tensor};
+ * every method returns a new lazy tensor. Functions without a primitive of their own are polynomial approximations
+ * accurate to float32 (stated per method), with exact gradients.
+ */
+sealed interface TensorMath permits Tensor {
+  private Tensor t() { return (Tensor) this; }
+
+  /** The Gauss error function (Abramowitz–Stegun 7.1.26, error below 1.5e-7); gradient 2/√π·e^(-x²). */
+  default Tensor erf() {
+    var x = t().floats();
+    var a = x.abs();
+    var k = a.mul(0.3275911).add(1).reciprocal();
+    var poly = k.mul(1.061405429).add(-1.453152027).mul(k).add(1.421413741).mul(k).add(-0.284496736).mul(k).add(0.254829592).mul(k);
+    var y = poly.mul(a.square().neg().exp()).neg().add(1);
+    var out = x.lt(0).where(y.neg(), y).detach();
+    return x.requiresGrad() ? out.customGrad(List.of(x), g -> List.of(g.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI))))) : out;
+  }
+
+  /** Tangent. */
+  default Tensor tan() { var x = t().floats(); return x.sin().div(x.cos()); }
+
+  /** Hyperbolic sine. */
+  default Tensor sinh() { var x = t().floats(); return x.exp().sub(x.neg().exp()).mul(0.5); }
+
+  /** Hyperbolic cosine. */
+  default Tensor cosh() { var x = t().floats(); return x.exp().add(x.neg().exp()).mul(0.5); }
+
+  /**
+   * Arc sine, NaN outside [-1, 1] (Abramowitz–Stegun 4.4.46 on |x|, error below 2e-8); gradient 1/√(1-x²).
+   */
+  default Tensor asin() {
+    var x = t().floats();
+    var out = asinApprox(x.detach());
+    return x.requiresGrad() ? out.customGrad(List.of(x), g -> List.of(g.mul(x.square().neg().add(1).rsqrt()))) : out;
+  }
+
+  /** Arc cosine, NaN outside [-1, 1]: π/2 − asin(x). */
+  default Tensor acos() {
+    var x = t().floats();
+    var out = asinApprox(x.detach()).neg().add(Math.PI / 2);
+    return x.requiresGrad() ? out.customGrad(List.of(x), g -> List.of(g.mul(x.square().neg().add(1).rsqrt()).neg())) : out;
+  }
+
+  /** Arc tangent (through asin of |x| or 1/|x|, whichever is at most 1); gradient 1/(1+x²). */
+  default Tensor atan() {
+    var x = t().floats().detach();
+    var a = x.abs();
+    var big = a.gt(1);
+    var r = big.where(a.reciprocal(), a); // in [0, 1]: asin's argument r/√(1+r²) stays below 0.71
+    var z = asinApprox(r.mul(r.square().add(1).rsqrt()));
+    var m = big.where(z.neg().add(Math.PI / 2), z);
+    var out = x.lt(0).where(m.neg(), m);
+    var in = t().floats();
+    return in.requiresGrad() ? out.customGrad(List.of(in), g -> List.of(g.div(in.square().add(1)))) : out;
+  }
+
+  private static Tensor asinApprox(Tensor x) {
+    double[] c = {1.5707963050, -0.2145988016, 0.0889789874, -0.0501743046, 0.0308918810, -0.0170881256, 0.0066700901, -0.0012624911};
+    var a = x.abs();
+    var p = a.mul(c[7]);
+    for (int i = 6; i > 0; i--) p = p.add(c[i]).mul(a);
+    var y = a.neg().add(1).sqrt().mul(p.add(c[0])).neg().add(Math.PI / 2); // sqrt of a negative: NaN outside [-1, 1]
+    return x.lt(0).where(y.neg(), y);
+  }
+
+  /** Base-10 logarithm. */
+  default Tensor log10() { return t().log2().mul(Math.log10(2)); }
+
+  /** Rounds to the nearest integer, halves to even (as torch and numpy); integers are returned as they are. */
+  default Tensor round() {
+    var x = t();
+    if (!x.dtype().isFloat()) return x;
+    var tr = x.trunc(); // (whose gradient is 0, as a step function's)
+    var frac = x.sub(tr).abs(); // exact: x and its integer part share their leading bits
+    var odd = tr.mul(0.5).trunc().mul(2).ne(tr);
+    var up = frac.gt(0.5).or(frac.eq(0.5).and(odd));
+    return up.where(tr.add(x.lt(0).where(-1.0, 1.0).cast(x.dtype())), tr);
+  }
+
+  /** -1, 0 or 1 by the sign of x, as torch: 0 for −0 and for NaN (gradient 0). */
+  default Tensor sign() {
+    var x = t();
+    if (x.dtype() == DType.BOOL) return x;
+    var one = x.scalar(1);
+    var out = x.gt(0).where(one, x.lt(0).where(one.neg(), x.scalar(0)));
+    return x.requiresGrad() ? out.customGrad(List.of(x), g -> List.of(g.zerosLike())) : out;
+  }
+
+  /** Whether each element is NaN (bool). */
+  default Tensor isnan() { return t().ne(t()); }
+
+  /** Whether each element is +∞ or −∞ (bool). */
+  default Tensor isinf() { var x = t(); return x.dtype().isFloat() ? x.abs().eq(Double.POSITIVE_INFINITY) : x.ne(x); } // (integers: all false)
+
+  /** Whether each element is neither NaN nor infinite (bool). */
+  default Tensor isfinite() { return isnan().or(isinf()).not(); }
+
+  /** min(max(x, 0), 6). */
+  default Tensor relu6() { return t().relu().minimum(6); }
+
+  /** x · relu6(x + 3) / 6. */
+  default Tensor hardswish() { var x = t(); return x.mul(x.add(3).relu6()).div(6); }
+
+  /** relu6(x + 3) / 6. */
+  default Tensor hardsigmoid() { return t().add(3).relu6().div(6); }
+
+  /** x limited to [min, max] (torch's hardtanh). */
+  default Tensor hardtanh(double min, double max) { return t().clamp(min, max); }
+
+  /** x · tanh(softplus(x)). */
+  default Tensor mish() { var x = t(); return x.mul(x.softplus().tanh()); }
+
+  /** Scaled ELU with the constants of Klambauer et al. (self-normalizing networks). */
+  default Tensor selu() {
+    double alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946;
+    var x = t().floats();
+    return x.gt(0).where(x, x.minimum(0).exp().sub(1).mul(alpha)).mul(scale);
+  }
+
+  /** max(0, x) + min(0, alpha · (e^(x/alpha) − 1)). */
+  default Tensor celu(double alpha) {
+    if (alpha == 0) throw new IllegalArgumentException("celu: alpha must not be 0");
+    var x = t().floats();
+    return x.gt(0).where(x, x.minimum(0).div(alpha).exp().sub(1).mul(alpha));
+  }
+
+  /** x / (1 + |x|). */
+  default Tensor softsign() { var x = t().floats(); return x.div(x.abs().add(1)); }
+
+  /** log(sigmoid(x)), computed stably: −softplus(−x). */
+  default Tensor logsigmoid() { return t().floats().neg().softplus().neg(); }
+
+  /** this + (end − this) · weight. */
+  default Tensor lerp(Tensor end, double weight) { var x = t(); return x.add(end.sub(x).mul(weight)); }
+
+  /** this + (end − this) · weight, weight a tensor (broadcasting). */
+  default Tensor lerp(Tensor end, Tensor weight) { var x = t(); return x.add(end.sub(x).mul(weight)); }
+
+  /** log(e^this + e^o), computed stably (broadcasting). */
+  default Tensor logaddexp(Tensor o) {
+    var a = t().floats(); var b = o.floats();
+    var mx = a.maximum(b).detach();
+    var m = mx.isinf().where(0.0, mx); // both −∞ gives −∞ (not NaN), either +∞ gives +∞
+    return a.sub(m).exp().add(b.sub(m).exp()).log().add(m);
+  }
+
+  /** this ≥ o (bool, broadcasting; false where either is NaN). */
+  default Tensor ge(Tensor o) { return o.lt(t()).or(t().eq(o)); }
+
+  /** this ≥ v. */
+  default Tensor ge(double v) { return ge(t().scalar(v)); }
+
+  /** this ≤ o (bool, broadcasting; false where either is NaN). */
+  default Tensor le(Tensor o) { return t().lt(o).or(t().eq(o)); }
+
+  /** this ≤ v. */
+  default Tensor le(double v) { return le(t().scalar(v)); }
+}
