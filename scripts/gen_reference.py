@@ -641,6 +641,61 @@ C("zeros_like_int", lambda a: torch.zeros_like(a), "t[0].zerosLike()", A(ints(-3
 C("ones_like", lambda a: torch.ones_like(a), "t[0].onesLike()", A(randn(*S34)), grads=False)
 C("full_like", lambda a: torch.full_like(a, 2.5), "t[0].fullLike(2.5)", A(randn(2, 3)), grads=False)
 
+section("indexing")
+
+
+def distinct_targets(rows, targets, cols):
+    """int32 [rows, cols]: each column a different draw of rows distinct places in [0, targets) (scatter)."""
+    def gen(rng, prev):
+        return np.stack([rng.permutation(targets)[:rows] for _ in range(cols)], axis=1).astype(np.int32)
+    return gen
+
+
+def with_ties(*shape):
+    """small integers as floats: many equal values (stable sort)."""
+    return lambda rng, prev: _f32(rng.integers(0, 4, shape))
+
+
+C("one_hot", lambda a: F.one_hot(a.long(), 5).int(), "t[0].oneHot(5)", A(ints(0, 5, 2, 3)))
+C("masked_fill", lambda a, m: a.masked_fill(m, -1.5), "t[0].maskedFill(t[1], -1.5)", ("a", randn(*S34)), ("m", bools(3, 1)))
+C("scatter_dim0", lambda a, i, s: torch.scatter(a, 0, i.long(), s), "t[0].scatter(0, t[1], t[2])",
+  ("a", randn(4, 3)), ("i", distinct_targets(2, 4, 3)), ("s", randn(2, 3)))
+C("scatter_dim1", lambda a, i, s: torch.scatter(a, 1, i.long(), s), "t[0].scatter(1, t[1], t[2])",
+  ("a", randn(3, 5)), ("i", lambda rng, prev: distinct_targets(3, 5, 3)(rng, prev).T.copy()), ("s", randn(3, 3)))
+for red in ("sum", "prod", "mean", "amax", "amin"):
+    for inc in (True, False):
+        gen_src = nonzero(3, 3, lo=0.5, hi=1.5) if red == "prod" else distinct(3, 3)
+        C(f"scatter_reduce_{red}_{'self' if inc else 'noself'}",
+          lambda a, i, s, red=red, inc=inc: a.scatter_reduce(0, i.long(), s, red, include_self=inc),
+          f't[0].scatterReduce(0, t[1], t[2], "{red}", {"true" if inc else "false"})',
+          ("a", nonzero(4, 3, lo=0.5, hi=1.5) if red == "prod" else (lambda rng, prev: distinct(4, 3)(rng, prev) + 0.01)),
+          ("i", ints(0, 3, 3, 3)), ("s", gen_src))
+C("scatter_reduce_int_sum", lambda a, i, s: a.scatter_reduce(1, i.long(), s, "sum"), 't[0].scatterReduce(1, t[1], t[2], "sum", true)',
+  ("a", ints(-5, 5, 2, 4)), ("i", ints(0, 4, 2, 6)), ("s", ints(-5, 5, 2, 6)))
+for n in (5, 8, 37):
+    C(f"sort_values_{n}", lambda a: torch.sort(a, dim=1, stable=True).values, "t[0].sort(1, false)[0]", A(distinct(3, n)))
+    C(f"sort_desc_indices_{n}", lambda a: torch.sort(a, dim=1, descending=True, stable=True).indices.int(), "t[0].sort(1, true)[1]", A(distinct(3, n)))
+C("sort_dim0_desc_values", lambda a: torch.sort(a, dim=0, descending=True, stable=True).values, "t[0].sort(0, true)[0]", A(distinct(6, 3)))
+C("sort_stable_ties", lambda a: torch.sort(a, dim=-1, stable=True).indices.int(), "t[0].sort(-1, false)[1]", A(with_ties(3, 9)))
+C("sort_stable_ties_desc", lambda a: torch.sort(a, dim=-1, descending=True, stable=True).indices.int(), "t[0].sort(-1, true)[1]", A(with_ties(3, 9)))
+C("sort_int", lambda a: torch.sort(a, dim=1, stable=True).values, "t[0].sort(1, false)[0]", A(ints(-50, 50, 2, 11)))
+C("argsort", lambda a: torch.argsort(a, dim=1, stable=True).int(), "t[0].argsort(1, false)", A(distinct(2, 6)))
+C("argsort_desc", lambda a: torch.argsort(a, dim=0, descending=True, stable=True).int(), "t[0].argsort(0, true)", A(distinct(7, 2)))
+C("topk_largest_values", lambda a: torch.topk(a, 3, 1).values, "t[0].topk(3, 1, true, true)[0]", A(distinct(3, 7)))
+C("topk_largest_indices", lambda a: torch.topk(a, 3, 1).indices.int(), "t[0].topk(3, 1, true, true)[1]", A(distinct(3, 7)))
+C("topk_smallest_values", lambda a: torch.topk(a, 2, 0, largest=False).values, "t[0].topk(2, 0, false, true)[0]", A(distinct(5, 3)))
+
+section("einsum")
+C("einsum_matmul", lambda a, b: torch.einsum("ij,jk->ik", a, b), 'Tensor.einsum("ij,jk->ik", t[0], t[1])', ("a", randn(3, 4)), ("b", randn(4, 5)))
+C("einsum_batched", lambda a, b: torch.einsum("bij,bjk->bik", a, b), 'Tensor.einsum("bij,bjk->bik", t[0], t[1])', ("a", randn(2, 3, 4)), ("b", randn(2, 4, 2)))
+C("einsum_implicit", lambda a, b: torch.einsum("ij,jk", a, b), 'Tensor.einsum("ij,jk", t[0], t[1])', ("a", randn(3, 4)), ("b", randn(4, 2)))
+C("einsum_trace_diag", lambda a: torch.einsum("ii->i", a), 'Tensor.einsum("ii->i", t[0])', A(randn(4, 4)))
+C("einsum_outer", lambda a, b: torch.einsum("i,j->ij", a, b), 'Tensor.einsum("i,j->ij", t[0], t[1])', ("a", randn(3)), ("b", randn(5)))
+C("einsum_sum_all", lambda a: torch.einsum("ij->", a), 'Tensor.einsum("ij->", t[0])', A(randn(3, 4)))
+C("einsum_ellipsis", lambda a: torch.einsum("...ij->...ji", a), 'Tensor.einsum("...ij->...ji", t[0])', A(randn(2, 3, 4)))
+C("einsum_three", lambda a, b, c: torch.einsum("ij,jk,k->i", a, b, c), 'Tensor.einsum("ij,jk,k->i", t[0], t[1], t[2])',
+  ("a", randn(2, 3)), ("b", randn(3, 4)), ("c", randn(4)))
+
 # Every public op of the Java API that has a torch equivalent must appear in some Java expression.
 REQUIRED_API = """
 Tensor.of Tensor.zeros Tensor.ones Tensor.full Tensor.arange Tensor.eye .cast( .realize( .detach( .to( .device(
@@ -655,6 +710,7 @@ Tensor.cat Tensor.stack .matmul( .linear( .conv2d( .maxPool2d( .avgPool2d( .laye
 .argmin( .cumprod( .cummax( .logcumsumexp( .prod( .all( .any(
 .tril( .triu( .roll( .unfold( .split( .chunk( .repeatInterleave( .unflatten( .diagonal( .slice( .narrow( .select(
 Tensor.linspace .zerosLike( .onesLike( .fullLike(
+.oneHot( .maskedFill( .scatter( .scatterReduce( .sort( .argsort( .topk( Tensor.einsum
 """.split()
 
 # ---------------------------------------------------------------------------

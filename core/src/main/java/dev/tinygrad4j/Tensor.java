@@ -24,7 +24,7 @@ import java.util.stream.IntStream;
  * A lazy n-dimensional array with autograd. Operations only build a graph of UOps; {@link #realize()} (or reading
  * data) schedules, compiles and runs it on the tensor's device.
  */
-public final class Tensor implements TensorMath, TensorMovement, TensorReduce {
+public final class Tensor implements TensorMath, TensorMovement, TensorReduce, TensorIndexing {
   private UOp uop;
   private final String device;
   private boolean requiresGrad;
@@ -205,6 +205,11 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce {
   public static Tensor normal(double mean, double std, int... shape) {
     if (!(std >= 0) || !Double.isFinite(mean) || !Double.isFinite(std)) throw new IllegalArgumentException("normal: need a finite mean and std >= 0, got " + mean + ", " + std);
     return randn(shape).mul(std).add(mean);
+  }
+  /** A random permutation of 0..n-1 (int32): the order that sorts n uniform random numbers. */
+  public static Tensor randperm(int n) {
+    checkShape("randperm", n);
+    return n == 0 ? arange(0) : rand(n).argsort(0, false);
   }
   /** Zeros of this tensor's shape, dtype and device. */
   public Tensor zerosLike() { return fullLike(0); }
@@ -1131,6 +1136,12 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce {
   }
 
   // ================================================================ nn functional
+  /**
+   * Einstein summation (numpy's and torch's einsum): "ij,jk->ik", "bij,bjk->bik", "ii->i", "...ij->...ji"; without
+   * "->" the output is the labels used once, in alphabetical order.
+   */
+  public static Tensor einsum(String formula, Tensor... operands) { return Einsum.apply(formula, operands); }
+
   /** Matrix product with numpy/torch semantics (1-D, 2-D, batched, broadcast). */
   public Tensor matmul(Tensor o) {
     if (ndim() == 0 || o.ndim() == 0)

@@ -14,11 +14,11 @@ sealed interface TensorMath permits Tensor {
   /** The Gauss error function (Abramowitz–Stegun 7.1.26, error below 1.5e-7); gradient 2/√π·e^(-x²). */
   default Tensor erf() {
     var x = t().floats();
-    var a = x.abs();
+    var a = wide(x).abs();
     var k = a.mul(0.3275911).add(1).reciprocal();
     var poly = k.mul(1.061405429).add(-1.453152027).mul(k).add(1.421413741).mul(k).add(-0.284496736).mul(k).add(0.254829592).mul(k);
     var y = poly.mul(a.square().neg().exp()).neg().add(1);
-    var out = x.lt(0).where(y.neg(), y).detach();
+    var out = x.lt(0).where(y.neg(), y).cast(x.dtype()).detach();
     return x.requiresGrad() ? out.customGrad(List.of(x), g -> List.of(g.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI))))) : out;
   }
 
@@ -31,41 +31,48 @@ sealed interface TensorMath permits Tensor {
   /** Hyperbolic cosine. */
   default Tensor cosh() { var x = t().floats(); return x.exp().add(x.neg().exp()).mul(0.5); }
 
-  /**
-   * Arc sine, NaN outside [-1, 1] (Abramowitz–Stegun 4.4.46 on |x|, error below 2e-8); gradient 1/√(1-x²).
-   */
+  /** Arc sine, NaN outside [-1, 1] (float32-accurate, exact at 0); gradient 1/√(1-x²). */
   default Tensor asin() {
     var x = t().floats();
-    var out = asinApprox(x.detach());
+    var out = asinApprox(wide(x.detach())).cast(x.dtype());
     return x.requiresGrad() ? out.customGrad(List.of(x), g -> List.of(g.mul(x.square().neg().add(1).rsqrt()))) : out;
   }
 
   /** Arc cosine, NaN outside [-1, 1]: π/2 − asin(x). */
   default Tensor acos() {
     var x = t().floats();
-    var out = asinApprox(x.detach()).neg().add(Math.PI / 2);
+    var out = asinApprox(wide(x.detach())).neg().add(Math.PI / 2).cast(x.dtype());
     return x.requiresGrad() ? out.customGrad(List.of(x), g -> List.of(g.mul(x.square().neg().add(1).rsqrt()).neg())) : out;
   }
 
   /** Arc tangent (through asin of |x| or 1/|x|, whichever is at most 1); gradient 1/(1+x²). */
   default Tensor atan() {
-    var x = t().floats().detach();
+    var x = wide(t().floats().detach());
     var a = x.abs();
     var big = a.gt(1);
     var r = big.where(a.reciprocal(), a); // in [0, 1]: asin's argument r/√(1+r²) stays below 0.71
     var z = asinApprox(r.mul(r.square().add(1).rsqrt()));
     var m = big.where(z.neg().add(Math.PI / 2), z);
-    var out = x.lt(0).where(m.neg(), m);
     var in = t().floats();
+    var out = x.lt(0).where(m.neg(), m).cast(in.dtype());
     return in.requiresGrad() ? out.customGrad(List.of(in), g -> List.of(g.div(in.square().add(1)))) : out;
   }
 
+  /** Half floats widened to float32 for the polynomials (their own precision would lose most of it). */
+  private static Tensor wide(Tensor x) { return x.dtype() == DType.FLOAT16 || x.dtype() == DType.BFLOAT16 ? x.cast(DType.FLOAT32) : x; }
+
+  /**
+   * asin by Cephes' float reduction: |x| ≤ 0.5 as x + x³·p(x²) (exact at 0), above as π/2 − 2·asin(√((1 − |x|)/2));
+   * NaN outside [-1, 1] (the square root of a negative).
+   */
   private static Tensor asinApprox(Tensor x) {
-    double[] c = {1.5707963050, -0.2145988016, 0.0889789874, -0.0501743046, 0.0308918810, -0.0170881256, 0.0066700901, -0.0012624911};
     var a = x.abs();
-    var p = a.mul(c[7]);
-    for (int i = 6; i > 0; i--) p = p.add(c[i]).mul(a);
-    var y = a.neg().add(1).sqrt().mul(p.add(c[0])).neg().add(Math.PI / 2); // sqrt of a negative: NaN outside [-1, 1]
+    var big = a.gt(0.5);
+    var z = big.where(a.neg().add(1).mul(0.5), a.square());
+    var s = big.where(z.sqrt(), a);
+    var p = z.mul(4.2163199048e-2).add(2.4181311049e-2).mul(z).add(4.5470025998e-2).mul(z).add(7.4953002686e-2).mul(z).add(1.6666752422e-1);
+    var r = s.add(s.mul(z).mul(p));
+    var y = big.where(r.mul(-2).add(Math.PI / 2), r);
     return x.lt(0).where(y.neg(), y);
   }
 

@@ -43,9 +43,14 @@ public final class CpuDevice implements Device {
   }
 
   private static final String[] COMPILERS = {"cc", "gcc", "clang"};
-  /** How kernels are compiled: C semantics pinned to the interpreter's (wrapping ints, no errno, no aliasing tricks). */
+  /**
+   * How kernels are compiled: C semantics pinned to the interpreter's (wrapping ints, no errno, no aliasing tricks).
+   * No loop if-conversion: GCC 12.2 at -O3 vectorized a kernel's outer loop wrongly through it (a max over
+   * where(index == place, position, -1), then (0 &lt; m) | (m == 0) selecting a float: every output 0); the kernels'
+   * own vector code does not need it.
+   */
   public static final List<String> FLAGS = List.of("-O3", "-march=native", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing",
-      "-fno-math-errno", "-ffp-contract=off", "-Wall");
+      "-fno-math-errno", "-ffp-contract=off", "-fno-tree-loop-if-convert", "-Wall");
 
   private final String cc = compiler();
   private final int lanes = Flags.getInt("CPU_LANES", avx512() ? 16 : 8);

@@ -325,6 +325,18 @@ class GradCheckTest {
         gc("slice", t -> t[0].slice(1, 1, -1), randn(3, 5));
         gc("select", t -> t[0].select(0, -1), randn(S234));
         gc("narrow", t -> t[0].narrow(2, 1, 2), randn(S234));
+        // indexing
+        gc("maskedFill", t -> t[0].maskedFill(mask(3, 1), -1.5), randn(S34));
+        gc("scatter", t -> t[0].scatter(0, Tensor.of(new int[] {3, 0, 2, 1, 2, 0}).reshape(2, 3), t[1]), randn(4, 3), randn(2, 3));
+        gc("scatter_bigger_src", t -> t[0].scatter(1, Tensor.of(new int[] {4, 0, 2, 1}).reshape(2, 2), t[1]), randn(2, 5), randn(3, 4));
+        gc("scatterReduce_sum", t -> t[0].scatterReduce(0, Tensor.of(new int[] {0, 2, 0, 0, 1, 2}).reshape(2, 3), t[1], "sum", true), randn(3, 3), randn(2, 3));
+        gc("scatterReduce_prod", t -> t[0].scatterReduce(0, Tensor.of(new int[] {0, 2, 0, 0, 1, 2}).reshape(2, 3), t[1], "prod", false), nonzero(0.5, 3, 3), nonzero(0.5, 2, 3));
+        gc("scatterReduce_mean", t -> t[0].scatterReduce(1, Tensor.of(new int[] {0, 0, 1, 2, 2, 2}).reshape(2, 3), t[1], "mean", true), randn(2, 3), randn(2, 3));
+        gc("scatterReduce_amax", t -> t[0].scatterReduce(0, Tensor.of(new int[] {1, 1, 0, 1, 0, 0}).reshape(2, 3), t[1], "amax", true), distinct(2, 3), distinct(2, 3));
+        gc("scatterReduce_amin", t -> t[0].scatterReduce(0, Tensor.of(new int[] {1, 1, 0, 1, 0, 0}).reshape(2, 3), t[1], "amin", false), distinct(2, 3), distinct(2, 3));
+        gc("sort_values", t -> t[0].sort(1, false)[0], distinct(3, 7));
+        gc("sort_desc_dim0", t -> t[0].sort(0, true)[0], distinct(5, 2));
+        gc("topk_values", t -> t[0].topk(2, -1, true, true)[0], distinct(3, 6));
     }
 
     // ---------------------------------------------------------------------------------------------

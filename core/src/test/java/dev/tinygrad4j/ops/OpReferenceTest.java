@@ -430,6 +430,46 @@ class OpReferenceTest {
         op("zeros_like_int", t -> t[0].zerosLike());
         op("ones_like", t -> t[0].onesLike());
         op("full_like", t -> t[0].fullLike(2.5));
+        // --- indexing ---
+        op("one_hot", t -> t[0].oneHot(5));
+        op("masked_fill", t -> t[0].maskedFill(t[1], -1.5));
+        op("scatter_dim0", t -> t[0].scatter(0, t[1], t[2]));
+        op("scatter_dim1", t -> t[0].scatter(1, t[1], t[2]));
+        op("scatter_reduce_sum_self", t -> t[0].scatterReduce(0, t[1], t[2], "sum", true));
+        op("scatter_reduce_sum_noself", t -> t[0].scatterReduce(0, t[1], t[2], "sum", false));
+        op("scatter_reduce_prod_self", t -> t[0].scatterReduce(0, t[1], t[2], "prod", true));
+        op("scatter_reduce_prod_noself", t -> t[0].scatterReduce(0, t[1], t[2], "prod", false));
+        op("scatter_reduce_mean_self", t -> t[0].scatterReduce(0, t[1], t[2], "mean", true));
+        op("scatter_reduce_mean_noself", t -> t[0].scatterReduce(0, t[1], t[2], "mean", false));
+        op("scatter_reduce_amax_self", t -> t[0].scatterReduce(0, t[1], t[2], "amax", true));
+        op("scatter_reduce_amax_noself", t -> t[0].scatterReduce(0, t[1], t[2], "amax", false));
+        op("scatter_reduce_amin_self", t -> t[0].scatterReduce(0, t[1], t[2], "amin", true));
+        op("scatter_reduce_amin_noself", t -> t[0].scatterReduce(0, t[1], t[2], "amin", false));
+        op("scatter_reduce_int_sum", t -> t[0].scatterReduce(1, t[1], t[2], "sum", true));
+        op("sort_values_5", t -> t[0].sort(1, false)[0]);
+        op("sort_desc_indices_5", t -> t[0].sort(1, true)[1]);
+        op("sort_values_8", t -> t[0].sort(1, false)[0]);
+        op("sort_desc_indices_8", t -> t[0].sort(1, true)[1]);
+        op("sort_values_37", t -> t[0].sort(1, false)[0]);
+        op("sort_desc_indices_37", t -> t[0].sort(1, true)[1]);
+        op("sort_dim0_desc_values", t -> t[0].sort(0, true)[0]);
+        op("sort_stable_ties", t -> t[0].sort(-1, false)[1]);
+        op("sort_stable_ties_desc", t -> t[0].sort(-1, true)[1]);
+        op("sort_int", t -> t[0].sort(1, false)[0]);
+        op("argsort", t -> t[0].argsort(1, false));
+        op("argsort_desc", t -> t[0].argsort(0, true));
+        op("topk_largest_values", t -> t[0].topk(3, 1, true, true)[0]);
+        op("topk_largest_indices", t -> t[0].topk(3, 1, true, true)[1]);
+        op("topk_smallest_values", t -> t[0].topk(2, 0, false, true)[0]);
+        // --- einsum ---
+        op("einsum_matmul", t -> Tensor.einsum("ij,jk->ik", t[0], t[1]));
+        op("einsum_batched", t -> Tensor.einsum("bij,bjk->bik", t[0], t[1]));
+        op("einsum_implicit", t -> Tensor.einsum("ij,jk", t[0], t[1]));
+        op("einsum_trace_diag", t -> Tensor.einsum("ii->i", t[0]));
+        op("einsum_outer", t -> Tensor.einsum("i,j->ij", t[0], t[1]));
+        op("einsum_sum_all", t -> Tensor.einsum("ij->", t[0]));
+        op("einsum_ellipsis", t -> Tensor.einsum("...ij->...ji", t[0]));
+        op("einsum_three", t -> Tensor.einsum("ij,jk,k->i", t[0], t[1], t[2]));
     }
 
     // ---------------------------------------------------------------------------------------------

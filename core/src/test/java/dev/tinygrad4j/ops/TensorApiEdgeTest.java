@@ -32,6 +32,12 @@ class TensorApiEdgeTest {
     var out = f(1.5f, -2).asin().toFloatArray();
     assertTrue(Float.isNaN(out[0]) && Float.isNaN(out[1]), "asin outside [-1, 1] is NaN");
     assertEquals(1f, f(10).erf().toFloatArray()[0], 1e-7f);
+    // halves compute the polynomials in float32: in half precision the sums would lose most digits
+    var h = f(0.1f, 0.5f, -0.9f, 3).cast(DType.FLOAT16);
+    assertEquals(DType.FLOAT16, h.erf().dtype());
+    assertArrayEquals(new float[]{0.1124629f, 0.5204999f, -0.7969082f, 0.9999779f}, h.erf().cast(DType.FLOAT32).toFloatArray(), 1e-3f);
+    assertArrayEquals(new float[]{0.0996687f, 0.4636476f, -0.7328151f, 1.2490458f}, h.atan().cast(DType.FLOAT32).toFloatArray(), 1e-3f);
+    assertArrayEquals(new float[]{0.1001674f, 0.5235988f, -1.1197695f}, f(0.1f, 0.5f, -0.9f).cast(DType.BFLOAT16).asin().cast(DType.FLOAT32).toFloatArray(), 2e-2f);
   }
 
   @Test void nanAndInfinityTests() {
@@ -91,6 +97,70 @@ class TensorApiEdgeTest {
     assertEquals(2, n.std(0).item(), 0.05);
   }
 
+  @Test void sortPutsNaNAboveEverythingAndKeepsTiesInOrder() {
+    var x = f(3, Float.NaN, -1, Float.POSITIVE_INFINITY, 3, Float.NEGATIVE_INFINITY);
+    var up = x.sort(0, false);
+    var v = up[0].toFloatArray();
+    assertArrayEquals(new float[]{Float.NEGATIVE_INFINITY, -1, 3, 3, Float.POSITIVE_INFINITY}, java.util.Arrays.copyOf(v, 5));
+    assertTrue(Float.isNaN(v[5]));
+    assertArrayEquals(new int[]{5, 2, 0, 4, 3, 1}, up[1].toIntArray());
+    assertArrayEquals(new int[]{1, 3, 0, 4, 2, 5}, x.sort(0, true)[1].toIntArray(), "descending: NaN first, equal values in order");
+    assertEquals(0, Tensor.zeros(0).sort(0, false)[0].numel());
+    assertArrayEquals(new int[]{2, 0}, Tensor.zeros(2, 5).topk(0, 1, true, true)[0].shape());
+    assertArrayEquals(new int[]{1, 1, 0, 0}, Tensor.of(new int[]{1, 0, 1, 0}).cast(DType.BOOL).sort(0, true)[0].cast(DType.INT32).toIntArray());
+  }
+
+  @Test void randpermAndMultinomial() {
+    Tensor.manualSeed(5);
+    var p = Tensor.randperm(1000).toIntArray();
+    var seen = new boolean[1000];
+    for (int i : p) { assertFalse(seen[i], "randperm repeats " + i); seen[i] = true; }
+    assertFalse(java.util.Arrays.equals(p, java.util.stream.IntStream.range(0, 1000).toArray()), "randperm shuffles");
+    var w = f(1, 0, 3, 6);
+    var draws = w.multinomial(20000, true).toIntArray();
+    var count = new int[4];
+    for (int d : draws) count[d]++;
+    assertEquals(0, count[1], "a zero weight is never drawn");
+    assertEquals(0.1, count[0] / 20000.0, 0.012);
+    assertEquals(0.3, count[2] / 20000.0, 0.015);
+    assertEquals(0.6, count[3] / 20000.0, 0.015);
+    var rows = Tensor.ones(50, 6).multinomial(6, false).toIntArray();
+    for (int r = 0; r < 50; r++) {
+      var row = java.util.Arrays.copyOfRange(rows, 6 * r, 6 * r + 6);
+      java.util.Arrays.sort(row);
+      assertArrayEquals(new int[]{0, 1, 2, 3, 4, 5}, row, "without replacement every category once");
+    }
+    var first = new int[4];
+    var picks = f(1, 0, 3, 6).unsqueeze(0).expand(4000, 4).contiguous().multinomial(1, false).toIntArray();
+    for (int d : picks) first[d]++;
+    assertEquals(0, first[1]);
+    assertEquals(0.6, first[3] / 4000.0, 0.03);
+  }
+
+  @Test void scatterIndexOutOfRangeAndBadWeightsAreErrors() {
+    var e = assertThrows(RuntimeException.class, () -> Tensor.zeros(3).scatter(0, Tensor.of(new int[]{3}), f(1)).toFloatArray());
+    assertTrue(e.getMessage().contains("scatter") && e.getMessage().contains("out of range"), e.getMessage());
+    var e2 = assertThrows(RuntimeException.class, () -> Tensor.of(new int[]{0, 5}).oneHot(5).toIntArray());
+    assertTrue(e2.getMessage().contains("oneHot"), e2.getMessage());
+    var e3 = assertThrows(RuntimeException.class, () -> f(1, -1).multinomial(1, true).toIntArray());
+    assertTrue(e3.getMessage().contains("multinomial") && e3.getMessage().contains("negative"), e3.getMessage());
+    var e4 = assertThrows(RuntimeException.class, () -> f(1, 0, 0).multinomial(2, false).toIntArray());
+    assertTrue(e4.getMessage().contains("fewer than 2"), e4.getMessage());
+    assertArrayEquals(new float[]{1, 2}, f(1, 2).toFloatArray(), "the program stays usable");
+  }
+
+  /**
+   * GCC 12.2 at -O3 -march=native miscompiled this kernel (a max over where(index == place, position, -1), then
+   * (0 < m) | (m == 0) selecting a float): its loop if-conversion vectorized the outer loop wrongly and every output
+   * was 0. The CPU device compiles with -fno-tree-loop-if-convert since; JVM, INTERP and CL were right throughout.
+   */
+  @Test void theScatterGradientGccOnceMiscompiled() {
+    var a = Tensor.zeros(4, 3).contiguous().realize().requiresGrad(true);
+    var up = Tensor.of(new float[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}).reshape(4, 3);
+    a.scatter(0, Tensor.of(new int[]{0, 3, 2, 1, 0, 0}).reshape(2, 3), Tensor.ones(2, 3)).mul(up).sum().backward();
+    assertArrayEquals(new float[]{0, 0, 0, 0, 5, 6, 7, 8, 0, 10, 0, 12}, a.grad().toFloatArray(), "places written by the scatter get no gradient");
+  }
+
   @Test void errorsNameTheMethodAndTheArguments() {
     var x = Tensor.zeros(3, 4);
     assertMessage(() -> x.narrow(1, 2, 3), "narrow", "[3, 4]");
@@ -104,6 +174,12 @@ class TensorApiEdgeTest {
     assertMessage(() -> x.all(5), "all", "axis 5");
     assertMessage(() -> Tensor.linspace(0, 1, -1), "linspace", "-1");
     assertMessage(() -> Tensor.uniform(1, 0, 3), "uniform", "1.0");
+    assertMessage(() -> x.topk(5, 1, true, true), "topk", "k 5");
+    assertMessage(() -> x.scatter(0, Tensor.of(new int[]{0}).reshape(1, 1), Tensor.zeros(1)), "scatter", "[1]");
+    assertMessage(() -> x.scatterReduce(0, Tensor.zeros(1, 1).cast(DType.INT32), Tensor.zeros(1, 1), "median", true), "scatterReduce", "median");
+    assertMessage(() -> x.maskedFill(Tensor.zeros(3, 4), 1), "maskedFill", "bool");
+    assertMessage(() -> x.multinomial(5, false), "multinomial", "5");
+    assertMessage(() -> x.oneHot(3), "oneHot", "float32");
   }
 
   private static void assertMessage(org.junit.jupiter.api.function.Executable call, String... parts) {

@@ -79,47 +79,47 @@ final class OnnxOps {
     unary("Reciprocal", x -> same(x, x.reciprocal()));
     unary("Sin", x -> same(x, x.sin()));
     unary("Cos", x -> same(x, x.cos()));
-    unary("Tan", x -> same(x, x.sin().div(x.cos())));
+    unary("Tan", x -> same(x, x.tan()));
     unary("Tanh", x -> same(x, x.tanh()));
     unary("Sigmoid", x -> same(x, x.sigmoid()));
     unary("Relu", Tensor::relu);
     unary("Floor", Tensor::floor);
     unary("Ceil", Tensor::ceil);
-    unary("Round", OnnxOps::roundHalfEven);
-    unary("Sign", x -> x.gt(0).cast(x.dtype()).sub(x.lt(0).cast(x.dtype())).cast(x.dtype()));
-    unary("Softplus", x -> same(x, x.exp().add(1).log()));
-    unary("Softsign", x -> same(x, x.div(x.abs().add(1))));
-    unary("Sinh", x -> same(x, x.exp().sub(x.neg().exp()).mul(0.5)));
-    unary("Cosh", x -> same(x, x.exp().add(x.neg().exp()).mul(0.5)));
+    unary("Round", Tensor::round);
+    unary("Sign", Tensor::sign);
+    unary("Softplus", x -> same(x, x.softplus()));
+    unary("Softsign", x -> same(x, x.softsign()));
+    unary("Sinh", x -> same(x, x.sinh()));
+    unary("Cosh", x -> same(x, x.cosh()));
     unary("Asinh", x -> same(x, x.lt(0).where(-1.0, 1.0).mul(x.abs().add(x.square().add(1).sqrt()).log())));
     unary("Acosh", x -> same(x, x.add(x.square().sub(1).sqrt()).log()));
     unary("Atanh", x -> same(x, x.add(1).div(x.neg().add(1)).log().mul(0.5)));
-    unary("Atan", x -> same(x, atan(x)));
-    unary("Asin", x -> same(x, atan(x.div(x.square().neg().add(1).sqrt()))));
-    unary("Acos", x -> same(x, atan(x.div(x.square().neg().add(1).sqrt())).neg().add(Math.PI / 2)));
-    unary("Erf", x -> same(x, erf(x)));
+    unary("Atan", x -> same(x, x.atan()));
+    unary("Asin", x -> same(x, x.asin()));
+    unary("Acos", x -> same(x, x.acos()));
+    unary("Erf", x -> same(x, x.erf()));
     unary("Not", Tensor::not);
-    unary("IsNaN", x -> x.ne(x));
+    unary("IsNaN", Tensor::isnan);
     op("IsInf", c -> {
       var x = c.x();
       var pos = c.i("detect_positive", 1) != 0 ? x.eq(Double.POSITIVE_INFINITY) : x.ne(x).and(x.eq(x));
       var neg = c.i("detect_negative", 1) != 0 ? x.eq(Double.NEGATIVE_INFINITY) : x.ne(x).and(x.eq(x));
       return List.of(pos.or(neg));
     });
-    op("Elu", c -> { var x = c.x(); double a = c.f("alpha", 1); return List.of(x.gt(0).where(x, x.exp().sub(1).mul(a))); });
+    op("Elu", c -> { var x = c.x(); double a = c.f("alpha", 1); return List.of(x.gt(0).where(x, x.minimum(0).exp().sub(1).mul(a))); });
     op("Selu", c -> {
       var x = c.x();
       double a = c.f("alpha", 1.67326319217681884765625f), g = c.f("gamma", 1.05070102214813232421875f);
-      return List.of(x.gt(0).where(x, x.exp().sub(1).mul(a)).mul(g));
+      return List.of(x.gt(0).where(x, x.minimum(0).exp().sub(1).mul(a)).mul(g));
     });
     op("Celu", c -> {
       var x = c.x();
       double a = c.f("alpha", 1);
-      return List.of(x.relu().add(x.div(a).exp().sub(1).mul(a).minimum(0)));
+      return List.of(x.celu(a));
     });
     op("LeakyRelu", c -> List.of(c.x().leakyRelu(c.f("alpha", 0.01f))));
     op("HardSigmoid", c -> List.of(c.x().mul(c.f("alpha", 0.2f)).add(c.f("beta", 0.5f)).clamp(0, 1)));
-    unary("HardSwish", x -> x.mul(x.div(6).add(0.5).clamp(0, 1)));
+    unary("HardSwish", Tensor::hardswish);
     op("ThresholdedRelu", c -> { var x = c.x(); return List.of(x.gt(c.f("alpha", 1)).where(x, 0.0)); });
     op("Shrink", c -> {
       var x = c.x();
@@ -151,7 +151,7 @@ final class OnnxOps {
     binary("Mul", (a, b) -> a.mul(b).cast(a.dtype()));
     binary("Div", (a, b) -> a.dtype().isFloat() ? a.div(b).cast(a.dtype()) : a.idiv(b));
     binary("Pow", (a, b) -> a.dtype().isFloat() ? a.pow(b.cast(a.dtype())).cast(a.dtype())
-        : roundHalfEven(a.cast(DType.FLOAT64).pow(b.cast(DType.FLOAT64))).cast(a.dtype())); // exp2(y·log2 x) is off by ulps
+        : a.cast(DType.FLOAT64).pow(b.cast(DType.FLOAT64)).round().cast(a.dtype())); // exp2(y·log2 x) is off by ulps
     op("Mod", c -> {
       var a = c.in(0); var b = c.in(1);
       if (a.dtype().isFloat()) { // C fmod: the sign of the dividend
@@ -171,8 +171,8 @@ final class OnnxOps {
     binary("Equal", Tensor::eq);
     binary("Less", Tensor::lt);
     binary("Greater", Tensor::gt);
-    binary("LessOrEqual", (a, b) -> a.lt(b).or(a.eq(b)));
-    binary("GreaterOrEqual", (a, b) -> a.gt(b).or(a.eq(b)));
+    binary("LessOrEqual", Tensor::le);
+    binary("GreaterOrEqual", Tensor::ge);
     binary("And", Tensor::and);
     binary("Or", Tensor::or);
     binary("Xor", Tensor::xor);
@@ -193,39 +193,6 @@ final class OnnxOps {
     var dt = OnnxModel.dtypeOf(to);
     if (dt == null) throw c.unsupported("Cast to " + OnnxModel.typeName(to));
     return x.cast(dt);
-  }
-
-  /** Rounds half to even. */
-  private static Tensor roundHalfEven(Tensor x) {
-    if (!x.dtype().isFloat()) return x;
-    var f = x.floor();
-    var d = x.sub(f);
-    var odd = f.mul(0.5).floor().mul(2).ne(f);
-    return d.gt(0.5).or(d.eq(0.5).and(odd)).where(f.add(1), f).cast(x.dtype());
-  }
-
-  /** atan: argument reduction to |t| ≤ tan(π/8), then the odd minimax polynomial of Cephes' atanf (float accuracy). */
-  private static Tensor atan(Tensor x0) {
-    var x = x0.cast(DType.FLOAT32);
-    var a = x.abs();
-    var big = a.gt(2.414213562373095); // tan(3π/8)
-    var mid = a.gt(0.4142135623730950).and(big.not());
-    var t = big.where(a.reciprocal().neg(), mid.where(a.sub(1).div(a.add(1)), a));
-    var base = big.where(Math.PI / 2, mid.where(Math.PI / 4, 0.0));
-    var z = t.square();
-    var p = z.mul(8.05374449538e-2).sub(1.38776856032e-1).mul(z).add(1.99777106478e-1).mul(z).sub(3.33329491539e-1).mul(z).mul(t).add(t);
-    var r = base.add(p);
-    return x.lt(0).where(r.neg(), r);
-  }
-
-  /** erf (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7; float64 inputs computed in float64). */
-  private static Tensor erf(Tensor x0) {
-    var x = x0.dtype() == DType.FLOAT64 ? x0 : x0.cast(DType.FLOAT32);
-    var a = x.abs();
-    var t = a.mul(0.3275911).add(1).reciprocal();
-    var poly = t.mul(1.061405429).sub(1.453152027).mul(t).add(1.421413741).mul(t).sub(0.284496736).mul(t).add(0.254829592).mul(t);
-    var y = poly.mul(a.square().neg().exp()).neg().add(1);
-    return x.lt(0).where(y.neg(), y).cast(x0.dtype().isFloat() ? x0.dtype() : DType.FLOAT32);
   }
 
   // ---------------------------------------------------------------- shapes and movement
@@ -423,13 +390,13 @@ final class OnnxOps {
     op("QuantizeLinear", c -> {
       var dt = c.in(2) == null ? DType.UINT8 : c.in(2).dtype();
       var zp = c.in(2) == null ? Tensor.zeros(1).reshape() : perAxis(c, c.in(2).cast(DType.FLOAT32));
-      return List.of(saturate(roundHalfEven(c.x().cast(DType.FLOAT32).div(perAxis(c, c.in(1)))).add(zp), dt));
+      return List.of(saturate(c.x().cast(DType.FLOAT32).div(perAxis(c, c.in(1))).round().add(zp), dt));
     });
     op("DynamicQuantizeLinear", c -> {
       var x = c.x();
       var scale = x.max().maximum(0).sub(x.min().minimum(0)).div(255);
-      var zp = saturate(roundHalfEven(x.min().minimum(0).neg().div(scale)), DType.UINT8);
-      return List.of(saturate(roundHalfEven(x.div(scale)).add(zp.cast(DType.FLOAT32)), DType.UINT8), scale, zp);
+      var zp = saturate(x.min().minimum(0).neg().div(scale).round(), DType.UINT8);
+      return List.of(saturate(x.div(scale).round().add(zp.cast(DType.FLOAT32)), DType.UINT8), scale, zp);
     });
     op("MatMulInteger", c -> {
       var a = c.in(0).cast(DType.INT32); var b = c.in(1).cast(DType.INT32);
@@ -465,20 +432,10 @@ final class OnnxOps {
       if (ta > ba) ix = c.host(IntStream.range(0, steps * batch).mapToLong(i -> idx[(i % steps) * batch + i / steps]).toArray(), DType.INT64, batch, steps);
       return List.of(x.gather(ta, ix.reshape(shape).expand(x.shape())));
     });
-    op("TopK", c -> { // k rounds of argmax, each taken value masked out: the first index wins ties, as ONNX asks
+    op("TopK", c -> { // a stable sort: the first index wins ties, as ONNX asks
       var x = c.x();
-      int a = axis(c.i("axis", -1), x.ndim()), k = (int) c.values(1)[0], n = x.shape()[a];
-      boolean largest = c.i("largest", 1) != 0;
-      var cur = (largest ? x : x.neg()).cast(DType.FLOAT64);
-      var pos = Tensor.arange(n).cast(DType.INT64).reshape(IntStream.range(0, x.ndim()).map(d -> d == a ? n : 1).toArray());
-      var vals = new Tensor[k]; var idxs = new Tensor[k];
-      for (int j = 0; j < k; j++) {
-        var i = cur.argmax(a).cast(DType.INT64).unsqueeze(a);
-        idxs[j] = i;
-        vals[j] = x.gather(a, i);
-        cur = pos.eq(i).where(Double.NEGATIVE_INFINITY, cur);
-      }
-      return List.of(Tensor.cat(a, vals), Tensor.cat(a, idxs));
+      var r = x.topk((int) c.values(1)[0], (int) c.i("axis", -1), c.i("largest", 1) != 0, true);
+      return List.of(r[0], r[1].cast(DType.INT64));
     });
     op("DepthToSpace", c -> {
       var x = c.x();
@@ -495,13 +452,9 @@ final class OnnxOps {
       return List.of(x.reshape(n, ch, h / b, b, w / b, b).permute(0, 3, 5, 1, 2, 4).reshape(n, ch * b * b, h / b, w / b));
     });
     op("Trilu", c -> {
-      var x = c.x();
-      var s = x.shape();
-      int r = s.length, rows = s[r - 2], cols = s[r - 1];
       long k = c.in(1) == null ? 0 : c.values(1)[0];
-      var diff = Tensor.arange(cols).reshape(1, cols).sub(Tensor.arange(rows).reshape(rows, 1)); // j - i
-      var keep = c.i("upper", 1) != 0 ? diff.gt(k - 1) : diff.lt(k + 1);
-      return List.of(keep.where(x, Tensor.zeros(1).cast(x.dtype()).reshape()));
+      int d = (int) Math.clamp(k, -Integer.MAX_VALUE, Integer.MAX_VALUE);
+      return List.of(c.i("upper", 1) != 0 ? c.x().triu(d) : c.x().tril(d));
     });
     op("EyeLike", c -> {
       var s = c.x().shape();
@@ -524,26 +477,14 @@ final class OnnxOps {
     });
   }
 
-  /**
-   * x with updates written at index along axis (ScatterElements): each update is matched to its target by a one-hot
-   * comparison with the axis positions, then summed in (reduction add), multiplied in (mul) or put (none: targets
-   * are distinct, as ONNX requires).
-   */
+  /** x with updates written at index along axis (ScatterElements): put, or combined by the reduction attribute. */
   private static Tensor scatter(Ctx c, Tensor x, int axis, Tensor index, Tensor updates) {
-    var s = x.shape(); var is = index.shape();
-    int n = s[axis];
-    var i = index.cast(DType.INT64);
-    i = i.lt(0).where(i.add(Tensor.full(n, new int[0]).cast(DType.INT64)), i);
-    var pos = Tensor.arange(n).cast(DType.INT64).reshape(IntStream.range(0, s.length + 1).map(d -> d == axis + 1 ? n : 1).toArray());
-    var hot = i.unsqueeze(axis + 1).eq(pos); // [.. index's dims .., n at axis + 1]
-    var u = updates.unsqueeze(axis + 1);
-    var pad = new int[s.length][2];
-    for (int d = 0; d < s.length; d++) if (d != axis) pad[d][1] = s[d] - is[d];
-    var hit = hot.cast(DType.INT32).sum(axis).pad(pad).gt(0);
     return switch (c.s("reduction", "none")) {
-      case "none" -> hit.where(hot.where(u, 0.0).cast(x.dtype()).sum(axis).pad(pad).cast(x.dtype()), x);
-      case "add" -> x.add(hot.where(u, 0.0).cast(x.dtype()).sum(axis).pad(pad)).cast(x.dtype());
-      case "mul" -> x.mul(hit.where(hot.where(u, 1.0).cast(x.dtype()).prod(false, axis).pad(pad), 1.0)).cast(x.dtype());
+      case "none" -> x.scatter(axis, index, updates);
+      case "add" -> x.scatterReduce(axis, index, updates, "sum", true);
+      case "mul" -> x.scatterReduce(axis, index, updates, "prod", true);
+      case "max" -> x.scatterReduce(axis, index, updates, "amax", true);
+      case "min" -> x.scatterReduce(axis, index, updates, "amin", true);
       default -> throw c.unsupported("reduction " + c.s("reduction", ""));
     };
   }
@@ -699,7 +640,7 @@ final class OnnxOps {
       var g = x.reshape(batch, inner, post).gather(1, flat.reshape(batch, m, 1).expand(batch, m, post));
       return List.of(g.reshape(IntStream.concat(Arrays.stream(is, 0, last), Arrays.stream(s, b + k, s.length)).toArray()));
     });
-    op("Einsum", OnnxOps::einsum);
+    op("Einsum", c -> List.of(Tensor.einsum(c.s("equation", ""), c.in().toArray(Tensor[]::new)).cast(c.x().dtype())));
     op("Resize", c -> List.of(c.opset() < 11 ? resize(c, c.in(1), null, "asymmetric", "floor")
         : resize(c, c.in(2), c.in(3), c.s("coordinate_transformation_mode", "half_pixel"), c.s("nearest_mode", "round_prefer_floor"))));
     op("Upsample", c -> List.of(resize(c, c.opset() < 9 ? Tensor.of(c.attr("scales").floats()) : c.in(1), null, "asymmetric", "floor")));
@@ -714,65 +655,6 @@ final class OnnxOps {
     var g = x.reshape(pre, s[a], post).gather(1, Tensor.of(idx).reshape(1, m, 1).expand(pre, m, post));
     s[a] = m;
     return g.reshape(s);
-  }
-
-  /**
-   * Einsum: "..." becomes labels of its own, right-aligned; a label repeated in one operand takes the diagonal; the
-   * operands, brought to one label order (output labels first), are multiplied and summed over the other labels.
-   */
-  private static List<Tensor> einsum(Ctx c) {
-    var sides = c.s("equation", "").replace(" ", "").split("->", -1);
-    var lhs = sides[0].split(",", -1);
-    if (lhs.length != c.in().size()) throw new IllegalArgumentException("Einsum " + sides[0] + " for " + c.in().size() + " inputs");
-    int ell = 0;
-    for (int k = 0; k < lhs.length; k++) if (lhs[k].contains("...")) ell = Math.max(ell, c.in(k).ndim() - lhs[k].replace("...", "").length());
-    var ops = new String[lhs.length];
-    for (int k = 0; k < lhs.length; k++) {
-      int e = c.in(k).ndim() - lhs[k].replace("...", "").length();
-      ops[k] = lhs[k].replace("...", ellipsis(ell - e, ell));
-      if (ops[k].length() != c.in(k).ndim() || ops[k].chars().anyMatch(ch -> ch < 'A' || ch > 'z' && ch < 0x100 || ch > 'Z' && ch < 'a'))
-        throw new IllegalArgumentException("Einsum term " + lhs[k] + " for rank " + c.in(k).ndim());
-    }
-    if (ell > 0 && sides.length > 1 && !sides[1].contains("...")) throw c.unsupported("an Einsum output without the ellipsis");
-    var all = String.join("", ops);
-    String out = sides.length > 1 ? sides[1].replace("...", ellipsis(0, ell)) : ellipsis(0, ell) + all.chars()
-        .filter(ch -> ch < 0x100 && all.indexOf(ch) == all.lastIndexOf(ch)).sorted().collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append);
-    var order = new StringBuilder(out);
-    all.chars().filter(ch -> order.indexOf(String.valueOf((char) ch)) < 0).forEach(ch -> order.append((char) ch));
-    if (out.chars().anyMatch(ch -> all.indexOf(ch) < 0 || out.indexOf(ch) != out.lastIndexOf(ch))) throw new IllegalArgumentException("Einsum output " + out);
-    Tensor y = null;
-    for (int k = 0; k < ops.length; k++) {
-      var t = c.in(k);
-      var labels = ops[k];
-      for (int p = 0; p < labels.length(); p++) {
-        int q = labels.indexOf(labels.charAt(p), p + 1);
-        if (q < 0) continue;
-        t = diagonal(t, p, q);
-        labels = labels.substring(0, p) + labels.substring(p + 1, q) + labels.substring(q + 1) + labels.charAt(p);
-        p = -1;
-      }
-      var have = labels;
-      var s = t.shape();
-      var perm = order.chars().filter(ch -> have.indexOf(ch) >= 0).map(have::indexOf).toArray();
-      t = t.permute(perm).reshape(order.chars().map(ch -> have.indexOf(ch) >= 0 ? s[have.indexOf(ch)] : 1).toArray());
-      y = y == null ? t : y.mul(t);
-    }
-    if (order.length() > out.length()) y = y.sum(IntStream.range(out.length(), order.length()).toArray());
-    return List.of(y.cast(c.x().dtype()));
-  }
-
-  /** Labels for the ellipsis dims from..to (past the letters). */
-  private static String ellipsis(int from, int to) {
-    return IntStream.range(from, to).collect(StringBuilder::new, (b, i) -> b.append((char) (0x100 + i)), StringBuilder::append).toString();
-  }
-
-  /** The diagonal of dims p and q (the same size n), as the last dim; the others keep their order. */
-  private static Tensor diagonal(Tensor x, int p, int q) {
-    int r = x.ndim(), n = x.shape()[p];
-    var y = x.permute(IntStream.concat(IntStream.range(0, r).filter(d -> d != p && d != q), IntStream.of(p, q)).toArray());
-    var flat = Arrays.copyOf(y.shape(), r - 1);
-    flat[r - 2] = n * n;
-    return stride(y.reshape(flat), r - 2, n + 1);
   }
 
   /**
