@@ -696,6 +696,36 @@ C("einsum_ellipsis", lambda a: torch.einsum("...ij->...ji", a), 'Tensor.einsum("
 C("einsum_three", lambda a, b, c: torch.einsum("ij,jk,k->i", a, b, c), 'Tensor.einsum("ij,jk,k->i", t[0], t[1], t[2])',
   ("a", randn(2, 3)), ("b", randn(3, 4)), ("c", randn(4)))
 
+section("nn functional")
+C("mse_loss", lambda a, b: F.mse_loss(a, b), "t[0].mseLoss(t[1])", ("a", randn(*S34)), ("b", randn(*S34)))
+C("nll_loss", lambda a, y: F.nll_loss(a, y.long()), "t[0].nllLoss(t[1])", ("a", randn(5, 4)), ("y", ints(0, 4, 5)))
+C("cross_entropy_smoothing", lambda a, y: F.cross_entropy(a, y.long(), label_smoothing=0.2), "t[0].crossEntropy(t[1], 0.2)",
+  ("a", randn(5, 4, scale=2.0)), ("y", ints(0, 4, 5)))
+C("cosine_similarity", lambda a, b: F.cosine_similarity(a, b, 1, 1e-8), "t[0].cosineSimilarity(t[1], 1, 1e-8)", ("a", randn(3, 5)), ("b", randn(3, 5)))
+C("normalize_l2", lambda a: F.normalize(a, 2.0, 1, 1e-12), "t[0].normalize(2.0, 1, 1e-12)", A(randn(3, 4)))
+C("normalize_l1_dim0", lambda a: F.normalize(a, 1.0, 0, 1e-12), "t[0].normalize(1.0, 0, 1e-12)", A(randn(3, 4)))
+C("sdpa", lambda q, k, v: F.scaled_dot_product_attention(q, k, v), "t[0].scaledDotProductAttention(t[1], t[2], null, false)",
+  ("q", randn(2, 3, 4)), ("k", randn(2, 5, 4)), ("v", randn(2, 5, 3)))
+C("sdpa_causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), "t[0].scaledDotProductAttention(t[1], t[2], null, true)",
+  ("q", randn(2, 4, 4)), ("k", randn(2, 4, 4)), ("v", randn(2, 4, 3)))
+C("sdpa_float_mask", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m), "t[0].scaledDotProductAttention(t[1], t[2], t[3], false)",
+  ("q", randn(1, 3, 4)), ("k", randn(1, 5, 4)), ("v", randn(1, 5, 2)), ("m", randn(3, 5)), nograd=("m",))
+C("sdpa_bool_mask", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m), "t[0].scaledDotProductAttention(t[1], t[2], t[3], false)",
+  ("q", randn(1, 3, 4)), ("k", randn(1, 5, 4)), ("v", randn(1, 5, 2)), ("m", lambda rng, prev: np.concatenate([np.ones((3, 1), bool), rng.random((3, 4)) < 0.5], 1)))
+C("conv1d", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=1), "t[0].conv1d(t[1], t[2], 2, 1, 1, 1)",
+  ("x", randn(2, 3, 9)), ("w", randn(4, 3, 3)), ("b", randn(4)))
+C("conv1d_groups_dilation", lambda x, w: F.conv1d(x, w, None, stride=1, padding=2, dilation=2, groups=2), "t[0].conv1d(t[1], null, 1, 2, 2, 2)",
+  ("x", randn(1, 4, 7)), ("w", randn(6, 2, 3)))
+C("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1), "t[0].convTranspose2d(t[1], t[2], 2, 1, 1, 1, 1)",
+  ("x", randn(2, 3, 4, 4)), ("w", randn(3, 2, 3, 3)), ("b", randn(2)))
+C("conv_transpose2d_groups", lambda x, w: F.conv_transpose2d(x, w, None, stride=1, padding=0, groups=2, dilation=2), "t[0].convTranspose2d(t[1], null, 1, 0, 0, 2, 2)",
+  ("x", randn(1, 4, 3, 3)), ("w", randn(4, 3, 2, 2)))
+C("interpolate_nearest", lambda x: F.interpolate(x, size=(5, 3), mode="nearest"), 't[0].interpolate(new int[]{5, 3}, "nearest", false)', A(randn(1, 2, 3, 4)))
+C("interpolate_nearest_exact", lambda x: F.interpolate(x, size=(7,), mode="nearest-exact"), 't[0].interpolate(new int[]{7}, "nearest-exact", false)', A(randn(2, 2, 4)))
+C("interpolate_bilinear", lambda x: F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False), 't[0].interpolate(new int[]{5, 7}, "linear", false)', A(randn(1, 2, 3, 4)))
+C("interpolate_bilinear_corners", lambda x: F.interpolate(x, size=(2, 6), mode="bilinear", align_corners=True), 't[0].interpolate(new int[]{2, 6}, "linear", true)', A(randn(1, 1, 3, 4)))
+C("interpolate_linear_down", lambda x: F.interpolate(x, size=(3,), mode="linear"), 't[0].interpolate(new int[]{3}, "linear", false)', A(randn(1, 2, 8)))
+
 # Every public op of the Java API that has a torch equivalent must appear in some Java expression.
 REQUIRED_API = """
 Tensor.of Tensor.zeros Tensor.ones Tensor.full Tensor.arange Tensor.eye .cast( .realize( .detach( .to( .device(
@@ -711,6 +741,7 @@ Tensor.cat Tensor.stack .matmul( .linear( .conv2d( .maxPool2d( .avgPool2d( .laye
 .tril( .triu( .roll( .unfold( .split( .chunk( .repeatInterleave( .unflatten( .diagonal( .slice( .narrow( .select(
 Tensor.linspace .zerosLike( .onesLike( .fullLike(
 .oneHot( .maskedFill( .scatter( .scatterReduce( .sort( .argsort( .topk( Tensor.einsum
+.mseLoss( .nllLoss( .cosineSimilarity( .normalize( .scaledDotProductAttention( .conv1d( .convTranspose2d( .interpolate(
 """.split()
 
 # ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import java.util.stream.IntStream;
  * A lazy n-dimensional array with autograd. Operations only build a graph of UOps; {@link #realize()} (or reading
  * data) schedules, compiles and runs it on the tensor's device.
  */
-public final class Tensor implements TensorMath, TensorMovement, TensorReduce, TensorIndexing {
+public final class Tensor implements TensorMath, TensorMovement, TensorReduce, TensorIndexing, TensorNn {
   private UOp uop;
   private final String device;
   private boolean requiresGrad;
@@ -92,6 +92,9 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
   }
 
   /** A tensor holding a buffer view as its value (the buffer counts it as a holder). */
+  /** A tensor over a graph built by this package (no gradient). */
+  static Tensor ofUOp(UOp u, String device) { return new Tensor(u, device, false); }
+
   static Tensor ofView(UOp view, String device) {
     view.buffer().hold();
     return new Tensor(view, device, false);
@@ -116,6 +119,13 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
 
   /** A float32 vector. */
   public static Tensor of(float[] data) { return fromSegment(MemorySegment.ofArray(data), DType.FLOAT32, data.length); }
+  /** A float32 tensor of the given shape holding data in row-major order (data.length must be the shape's size). */
+  public static Tensor of(float[] data, int... shape) {
+    checkShape("of", shape);
+    if (UOp.prod(shape) != data.length)
+      throw new IllegalArgumentException("of: " + data.length + " values do not fill shape " + Arrays.toString(shape));
+    return of(data).reshape(shape);
+  }
   /** A float64 vector. */
   public static Tensor of(double[] data) { return fromSegment(MemorySegment.ofArray(data), DType.FLOAT64, data.length); }
   /** An int32 vector. */
@@ -249,7 +259,7 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
   }
 
   /**
-   * n random 32-bit words from a counter-based generator (Threefry-2x32, 20 rounds) built from primitive ops: word i
+   * n random 32-bit words from a counter-based generator ({@link Threefry}-2x32, 20 rounds) built from primitive ops: word i
    * is the block at counter + i under the device's key, and the counter moves on by n (an assign, in place). The
    * words are realized with the next schedule, together with the counter's update: the counter's old value is read
    * only there.
@@ -259,24 +269,10 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
     var st = RNG.computeIfAbsent(dev, Tensor::rngState);
     var base = st.counter().uop.reshape(1).expand(n);
     st.counter().assign(new Tensor(st.counter().uop.add(UOp.full(DType.UINT64, n, 1)), dev, false));
-    UOp x0 = UOp.of(Ops.ARANGE, DType.INT32, n).cast(DType.UINT32).add(base.cast(DType.UINT32));
-    UOp x1 = UOp.alu(Ops.SHR, base, UOp.full(DType.UINT64, 32, n)).cast(DType.UINT32);
+    UOp c0 = UOp.of(Ops.ARANGE, DType.INT32, n).cast(DType.UINT32).add(base.cast(DType.UINT32));
+    UOp c1 = UOp.alu(Ops.SHR, base, UOp.full(DType.UINT64, 32, n)).cast(DType.UINT32);
     var key = st.key().uop;
-    UOp k0 = key.shrink(new int[][]{{0, 1}}).expand(n), k1 = key.shrink(new int[][]{{1, 2}}).expand(n);
-    UOp[] ks = {k0, k1, UOp.alu(Ops.XOR, UOp.alu(Ops.XOR, k0, k1), UOp.full(DType.UINT32, 0x1BD11BDAL, n))};
-    int[] rot = {13, 15, 26, 6, 17, 29, 16, 24};
-    x0 = x0.add(k0);
-    x1 = x1.add(k1);
-    for (int g = 0; g < 5; g++) {
-      for (int r = 0; r < 4; r++) {
-        x0 = x0.add(x1);
-        int k = rot[(g % 2) * 4 + r];
-        var rotl = UOp.alu(Ops.OR, UOp.alu(Ops.SHL, x1, UOp.full(DType.UINT32, k, n)), UOp.alu(Ops.SHR, x1, UOp.full(DType.UINT32, 32 - k, n)));
-        x1 = UOp.alu(Ops.XOR, rotl, x0);
-      }
-      x0 = x0.add(ks[(g + 1) % 3]);
-      x1 = x1.add(ks[(g + 2) % 3]).add(UOp.full(DType.UINT32, g + 1, n));
-    }
+    UOp x0 = Threefry.block(c0, c1, key.shrink(new int[][]{{0, 1}}).expand(n), key.shrink(new int[][]{{1, 2}}).expand(n))[0];
     var bits = new Tensor(x0, dev, false);
     synchronized (PENDING) { RANDOM.add(bits); }
     return bits;

@@ -337,6 +337,16 @@ class GradCheckTest {
         gc("sort_values", t -> t[0].sort(1, false)[0], distinct(3, 7));
         gc("sort_desc_dim0", t -> t[0].sort(0, true)[0], distinct(5, 2));
         gc("topk_values", t -> t[0].topk(2, -1, true, true)[0], distinct(3, 6));
+        // nn functional
+        gc("mseLoss", t -> t[0].mseLoss(t[1]), randn(S34), randn(S34));
+        gc("nllLoss", t -> t[0].nllLoss(t[1]), randn(5, 4), ints(0, 4, 5));
+        gc("crossEntropy_smoothing", t -> t[0].crossEntropy(t[1], 0.2), scaled(2, 5, 4), ints(0, 4, 5));
+        gc("cosineSimilarity", t -> t[0].cosineSimilarity(t[1], 1, 1e-8), randn(3, 5), randn(3, 5));
+        gc("normalize", t -> t[0].normalize(2.0, 1, 1e-12), randn(3, 4));
+        gc("sdpa_causal", t -> t[0].scaledDotProductAttention(t[1], t[2], null, true), randn(2, 4, 4), randn(2, 4, 4), randn(2, 4, 3));
+        gc("conv1d", t -> t[0].conv1d(t[1], t[2], 2, 1, 1, 1), randn(2, 3, 9), randn(4, 3, 3), randn(4));
+        gc("convTranspose2d", t -> t[0].convTranspose2d(t[1], t[2], 2, 1, 1, 1, 1), randn(1, 2, 3, 3), randn(2, 2, 3, 3), randn(2));
+        gc("interpolate_bilinear", t -> t[0].interpolate(new int[] {5, 7}, "linear", false), randn(1, 2, 3, 4));
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -470,6 +470,26 @@ class OpReferenceTest {
         op("einsum_sum_all", t -> Tensor.einsum("ij->", t[0]));
         op("einsum_ellipsis", t -> Tensor.einsum("...ij->...ji", t[0]));
         op("einsum_three", t -> Tensor.einsum("ij,jk,k->i", t[0], t[1], t[2]));
+        // --- nn functional ---
+        op("mse_loss", t -> t[0].mseLoss(t[1]));
+        op("nll_loss", t -> t[0].nllLoss(t[1]));
+        op("cross_entropy_smoothing", t -> t[0].crossEntropy(t[1], 0.2));
+        op("cosine_similarity", t -> t[0].cosineSimilarity(t[1], 1, 1e-8));
+        op("normalize_l2", t -> t[0].normalize(2.0, 1, 1e-12));
+        op("normalize_l1_dim0", t -> t[0].normalize(1.0, 0, 1e-12));
+        op("sdpa", t -> t[0].scaledDotProductAttention(t[1], t[2], null, false));
+        op("sdpa_causal", t -> t[0].scaledDotProductAttention(t[1], t[2], null, true));
+        op("sdpa_float_mask", t -> t[0].scaledDotProductAttention(t[1], t[2], t[3], false));
+        op("sdpa_bool_mask", t -> t[0].scaledDotProductAttention(t[1], t[2], t[3], false));
+        op("conv1d", t -> t[0].conv1d(t[1], t[2], 2, 1, 1, 1));
+        op("conv1d_groups_dilation", t -> t[0].conv1d(t[1], null, 1, 2, 2, 2));
+        op("conv_transpose2d", t -> t[0].convTranspose2d(t[1], t[2], 2, 1, 1, 1, 1));
+        op("conv_transpose2d_groups", t -> t[0].convTranspose2d(t[1], null, 1, 0, 0, 2, 2));
+        op("interpolate_nearest", t -> t[0].interpolate(new int[]{5, 3}, "nearest", false));
+        op("interpolate_nearest_exact", t -> t[0].interpolate(new int[]{7}, "nearest-exact", false));
+        op("interpolate_bilinear", t -> t[0].interpolate(new int[]{5, 7}, "linear", false));
+        op("interpolate_bilinear_corners", t -> t[0].interpolate(new int[]{2, 6}, "linear", true));
+        op("interpolate_linear_down", t -> t[0].interpolate(new int[]{3}, "linear", false));
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -161,6 +161,24 @@ class TensorApiEdgeTest {
     assertArrayEquals(new float[]{0, 0, 0, 0, 5, 6, 7, 8, 0, 10, 0, 12}, a.grad().toFloatArray(), "places written by the scatter get no gradient");
   }
 
+  @Test void nnFunctionsRejectWhatTorchRejects() {
+    var e = assertThrows(RuntimeException.class, () -> Tensor.zeros(2, 3).nllLoss(Tensor.of(new int[]{7, 1})).item());
+    assertTrue(e.getMessage().contains("nllLoss") && e.getMessage().contains("out of range"), e.getMessage());
+    var e2 = assertThrows(RuntimeException.class, () -> Tensor.randn(2, 3).crossEntropy(Tensor.of(new int[]{7, 1}), 0.1).item());
+    assertTrue(e2.getMessage().contains("out of range"), e2.getMessage());
+    assertMessage(() -> Tensor.zeros(1, 2, 3, 3).convTranspose2d(Tensor.zeros(2, 1, 3, 3), null, 1, 0, 1, 1, 1), "convTranspose2d", "outputPadding 1");
+    assertMessage(() -> Tensor.zeros(1, 2, 3, 3).convTranspose2d(Tensor.zeros(3, 1, 3, 3), null, 1, 0, 0, 1, 1), "convTranspose2d", "[3, 1, 3, 3]");
+    assertMessage(() -> Tensor.zeros(2, 3).scaledDotProductAttention(Tensor.zeros(4, 2), Tensor.zeros(4, 5), null, false), "scaledDotProductAttention", "[4, 2]");
+    assertMessage(() -> Tensor.zeros(1, 3).interpolate(new int[]{0}, "linear", false), "interpolate", "[0]");
+    assertMessage(() -> Tensor.zeros(1, 3).interpolate(new int[]{4}, "cubic", false), "interpolate", "cubic");
+    assertMessage(() -> Tensor.of(new float[]{1, 2, 3}, 2, 2), "of", "[2, 2]");
+    assertArrayEquals(new int[]{2, 3}, Tensor.of(new float[6], 2, 3).shape());
+    // a query that may see nothing gets NaN, as in torch; the others are unaffected
+    var out = Tensor.ones(2, 4).scaledDotProductAttention(Tensor.ones(3, 4), Tensor.ones(3, 2), Tensor.of(new int[]{0, 0, 0, 1, 0, 1}).reshape(2, 3).cast(DType.BOOL), false).toFloatArray();
+    assertTrue(Float.isNaN(out[0]) && Float.isNaN(out[1]));
+    assertArrayEquals(new float[]{1, 1}, new float[]{out[2], out[3]});
+  }
+
   @Test void errorsNameTheMethodAndTheArguments() {
     var x = Tensor.zeros(3, 4);
     assertMessage(() -> x.narrow(1, 2, 3), "narrow", "[3, 4]");
