@@ -886,11 +886,11 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
   /** Min of all elements. */
   public Tensor min() { return min(new int[0]); }
   /** Min over axes (all if none), keeping them as size 1 if keepdim. */
-  public Tensor min(boolean keepdim, int... axes) { return flipOrder().max(keepdim, axes).flipOrder(); }
+  public Tensor min(boolean keepdim, int... axes) { axes("min", axes); return flipOrder().max(keepdim, axes).flipOrder(); }
   /** Min over axes. */
-  public Tensor min(int... axes) { return flipOrder().max(axes).flipOrder(); }
+  public Tensor min(int... axes) { axes("min", axes); return flipOrder().max(axes).flipOrder(); }
   /** Min over one axis. */
-  public Tensor min(int axis, boolean keepdim) { return flipOrder().max(axis, keepdim).flipOrder(); }
+  public Tensor min(int axis, boolean keepdim) { axis("min", axis); return flipOrder().max(axis, keepdim).flipOrder(); }
   Tensor flipOrder() { return dtype().isFloat() || dtype() == DType.BOOL ? neg() : alu(Ops.XOR, scalar(-1)); }
 
   /** Variance over an axis (correction 1). */
@@ -900,21 +900,24 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
     return x.sub(x.mean(axis, true)).square().sum(axis).div(Math.max(n - 1, 0));
   }
   /** Standard deviation over an axis (correction 1). */
-  public Tensor std(int axis) { return var(axis).sqrt(); }
+  public Tensor std(int axis) { axis("std", axis); return var(axis).sqrt(); }
   /** Softmax over an axis. */
   public Tensor softmax(int axis) {
+    axis("softmax", axis);
     var x = floats();
     var e = x.sub(x.max(axis, true).detach()).exp().contiguous(); // exp once, read by the sum and the division
     return e.div(e.sum(axis, true));
   }
   /** log(softmax) over an axis, computed stably. */
   public Tensor logSoftmax(int axis) {
+    axis("logSoftmax", axis);
     var x = floats();
     var m = x.sub(x.max(axis, true).detach());
     return m.sub(m.exp().sum(axis, true).log());
   }
   /** log(sum(exp(x))) over an axis, computed stably. */
   public Tensor logsumexp(int axis) {
+    axis("logsumexp", axis);
     var x = floats();
     var mx = x.max(axis, true).detach();
     var m = mx.abs().eq(Double.POSITIVE_INFINITY).where(0.0, mx); // all -inf gives -inf, not NaN
@@ -1322,12 +1325,20 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
   }
 
   /** Max over kernel×kernel windows of the last two dims. */
-  public Tensor maxPool2d(int kernel, int stride) { return pool2d(kernel, kernel, stride, 1).max(-1, -2); }
+  public Tensor maxPool2d(int kernel, int stride) { return pool2d("maxPool2d", kernel, stride).max(-1, -2); }
   /** Mean over kernel×kernel windows of the last two dims. */
-  public Tensor avgPool2d(int kernel, int stride) { return pool2d(kernel, kernel, stride, 1).mean(-1, -2); }
+  public Tensor avgPool2d(int kernel, int stride) { return pool2d("avgPool2d", kernel, stride).mean(-1, -2); }
+
+  private Tensor pool2d(String op, int kernel, int stride) {
+    if (ndim() < 2 || kernel <= 0 || stride <= 0 || kernel > shape()[ndim() - 1] || kernel > shape()[ndim() - 2])
+      throw new IllegalArgumentException(op + ": a " + kernel + "x" + kernel + " window every " + stride + " does not fit input " + Arrays.toString(shape())
+          + " (windows over the last two dims)");
+    return pool2d(kernel, kernel, stride, 1);
+  }
 
   /** Normalizes over an axis to zero mean and unit variance (biased), no affine. */
   public Tensor layernorm(int axis, double eps) {
+    axis("layernorm", axis);
     var x = floats();
     var c = x.sub(x.mean(axis, true));
     return c.mul(c.square().mean(axis, true).add(eps).rsqrt());

@@ -198,6 +198,16 @@ class TensorApiEdgeTest {
     assertMessage(() -> x.maskedFill(Tensor.zeros(3, 4), 1), "maskedFill", "bool");
     assertMessage(() -> x.multinomial(5, false), "multinomial", "5");
     assertMessage(() -> x.oneHot(3), "oneHot", "float32");
+    // composites name themselves, not the op inside them that would fail
+    assertMessage(() -> x.softmax(2), "softmax", "axis 2");
+    assertMessage(() -> x.logSoftmax(-3), "logSoftmax", "axis -3");
+    assertMessage(() -> x.logsumexp(2), "logsumexp", "axis 2");
+    assertMessage(() -> x.std(2), "std", "axis 2");
+    assertMessage(() -> x.min(2), "min", "axis 2");
+    assertMessage(() -> x.min(true, 0, 2), "min", "axis 2");
+    assertMessage(() -> x.layernorm(2, 1e-5), "layernorm", "axis 2");
+    assertMessage(() -> Tensor.zeros(4).maxPool2d(2, 2), "maxPool2d", "[4]");
+    assertMessage(() -> x.avgPool2d(5, 1), "avgPool2d", "[3, 4]");
   }
 
   private static void assertMessage(org.junit.jupiter.api.function.Executable call, String... parts) {
