@@ -708,63 +708,18 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
   // ================================================================ unary
   /** -x. */
   public Tensor neg() { return dtype() == DType.BOOL ? derive(UOp.alu(Ops.XOR, uop, UOp.full(DType.BOOL, 1, uop.shape()))) : alu(Ops.NEG); }
-  /** e^x. */
-  public Tensor exp() { return floats().mul(1 / Math.log(2)).exp2(); }
   /** 2^x. */
   public Tensor exp2() { return floats().alu(Ops.EXP2); }
-  /** Natural log. */
-  public Tensor log() { return log2().mul(Math.log(2)); }
   /** Log base 2. */
   public Tensor log2() { return floats().alu(Ops.LOG2); }
   /** Square root. */
   public Tensor sqrt() { return floats().alu(Ops.SQRT); }
-  /** 1/sqrt(x). */
-  public Tensor rsqrt() { return sqrt().reciprocal(); }
   /** 1/x. */
   public Tensor reciprocal() { return floats().alu(Ops.RECIPROCAL); }
   /** Sine. */
   public Tensor sin() { return floats().alu(Ops.SIN); }
-  /** Cosine. */
-  public Tensor cos() { return floats().neg().add(Math.PI / 2).sin(); }
   /** Rounds toward zero. */
   public Tensor trunc() { return dtype().isFloat() ? alu(Ops.TRUNC) : this; }
-  /** Largest integer ≤ x. */
-  public Tensor floor() { var t = trunc(); return t.gt(this).where(t.sub(1), t); }
-  /** Smallest integer ≥ x. */
-  public Tensor ceil() { var t = trunc(); return t.lt(this).where(t.add(1), t); }
-  /** max(x, 0). */
-  public Tensor relu() { return lt(0).alu(Ops.OR, eq(0)).where(0.0, this); } // NaN stays NaN
-  /** 1 / (1 + e^-x), computed from e^-|x| so neither the value nor its gradient overflows. */
-  public Tensor sigmoid() {
-    var x = floats();
-    var e = x.abs().neg().exp();
-    var pos = e.add(1).reciprocal();
-    return x.lt(0).where(e.mul(pos), pos);
-  }
-  /** Hyperbolic tangent. */
-  public Tensor tanh() { return mul(2).sigmoid().mul(2).sub(1); }
-  /** |x|. */
-  public Tensor abs() { // floats: gradient 0 at 0; ints as Java's Math.abs (MIN stays MIN)
-    if (dtype() == DType.BOOL || dtype().isUnsigned()) return this;
-    return dtype().isFloat() ? relu().add(neg().relu()) : lt(0).where(neg(), this);
-  }
-  /** x². */
-  public Tensor square() { return mul(this); }
-  /** GELU, tanh approximation. */
-  public Tensor gelu() { return mul(0.5).mul(mul(square().mul(0.044715).add(1)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1)); }
-  /** x · sigmoid(x). */
-  public Tensor silu() { return mul(sigmoid()); }
-  /** log(1 + e^x), computed stably. */
-  public Tensor softplus() { return relu().add(abs().neg().exp().add(1).log()); }
-  /** ELU with alpha 1 (the exponential of min(x, 0), so a large x overflows neither the value nor the gradient). */
-  public Tensor elu() { return gt(0).where(this, minimum(0).exp().sub(1)); }
-  /** x where x &gt; 0, else slope·x. */
-  public Tensor leakyRelu(double slope) { return gt(0).where(this, mul(slope)); }
-  /** x limited to [lo, hi]. */
-  public Tensor clamp(double lo, double hi) {
-    if (lo > hi) throw new IllegalArgumentException("clamp: lo " + lo + " > hi " + hi);
-    return lt(lo).where(scalar(lo), gt(hi).where(scalar(hi), this));
-  }
 
   // ================================================================ reductions
   int axis(String op, int a) {
@@ -774,7 +729,7 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
     return a < 0 ? a + Math.max(n, 1) : a;
   }
 
-  private int[] axes(String op, int... axes) {
+  int[] axes(String op, int... axes) {
     if (axes.length == 0) return IntStream.range(0, ndim()).toArray();
     var out = Arrays.stream(axes).map(a -> axis(op, a)).sorted().distinct().toArray();
     if (out.length != axes.length) throw new IllegalArgumentException(op + ": repeated axis in " + Arrays.toString(axes));
@@ -862,19 +817,6 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
     var r = cast(sumType()).reduce("sum", Ops.ADD, keepdim, axes);
     return dtype().isFloat() ? r.cast(dtype()) : r;
   }
-  /** Mean of all elements. */
-  public Tensor mean() { return mean(new int[0]); }
-  /** Mean over axes. */
-  public Tensor mean(int... axes) { return mean(false, axes); }
-  /** Mean over one axis. */
-  public Tensor mean(int axis, boolean keepdim) { return mean(keepdim, axis); }
-  /** Mean over axes, keeping them as size 1 if keepdim. */
-  public Tensor mean(boolean keepdim, int... axes) {
-    var x = floats();
-    var ax = axes("mean", axes);
-    long n = Arrays.stream(ax).mapToLong(a -> uop.shape()[a]).reduce(1, (p, q) -> p * q);
-    return x.sum(keepdim, ax).div(n);
-  }
   /** Max of all elements. */
   public Tensor max() { return max(new int[0]); }
   /** Max over axes. */
@@ -883,70 +825,8 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
   public Tensor max(int axis, boolean keepdim) { return reduce("max", Ops.MAX, keepdim, axis); }
   /** Max over axes (all if none), keeping them as size 1 if keepdim. */
   public Tensor max(boolean keepdim, int... axes) { return reduce("max", Ops.MAX, keepdim, axes); }
-  /** Min of all elements. */
-  public Tensor min() { return min(new int[0]); }
-  /** Min over axes (all if none), keeping them as size 1 if keepdim. */
-  public Tensor min(boolean keepdim, int... axes) { axes("min", axes); return flipOrder().max(keepdim, axes).flipOrder(); }
-  /** Min over axes. */
-  public Tensor min(int... axes) { axes("min", axes); return flipOrder().max(axes).flipOrder(); }
-  /** Min over one axis. */
-  public Tensor min(int axis, boolean keepdim) { axis("min", axis); return flipOrder().max(axis, keepdim).flipOrder(); }
   Tensor flipOrder() { return dtype().isFloat() || dtype() == DType.BOOL ? neg() : alu(Ops.XOR, scalar(-1)); }
 
-  /** Variance over an axis (correction 1). */
-  public Tensor var(int axis) {
-    int n = shape()[axis("var", axis)];
-    var x = floats();
-    return x.sub(x.mean(axis, true)).square().sum(axis).div(Math.max(n - 1, 0));
-  }
-  /** Standard deviation over an axis (correction 1). */
-  public Tensor std(int axis) { axis("std", axis); return var(axis).sqrt(); }
-  /** Softmax over an axis. */
-  public Tensor softmax(int axis) {
-    axis("softmax", axis);
-    var x = floats();
-    var e = x.sub(x.max(axis, true).detach()).exp().contiguous(); // exp once, read by the sum and the division
-    return e.div(e.sum(axis, true));
-  }
-  /** log(softmax) over an axis, computed stably. */
-  public Tensor logSoftmax(int axis) {
-    axis("logSoftmax", axis);
-    var x = floats();
-    var m = x.sub(x.max(axis, true).detach());
-    return m.sub(m.exp().sum(axis, true).log());
-  }
-  /** log(sum(exp(x))) over an axis, computed stably. */
-  public Tensor logsumexp(int axis) {
-    axis("logsumexp", axis);
-    var x = floats();
-    var mx = x.max(axis, true).detach();
-    var m = mx.abs().eq(Double.POSITIVE_INFINITY).where(0.0, mx); // all -inf gives -inf, not NaN
-    return x.sub(m).exp().sum(axis, true).log().add(m).squeeze(axis);
-  }
-  /** Index of the first maximum along an axis (int32). */
-  public Tensor argmax(int axis) {
-    int ax = axis("argmax", axis), n = Math.max(1, ndim() == 0 ? 1 : shape()[ax]);
-    if (ndim() > 0 && shape()[ax] == 0)
-      throw new IllegalArgumentException("argmax: dim " + ax + " of " + Arrays.toString(shape()) + " is empty: it has no maximum");
-    var negIdx = arange(n).to(device).mul(-1); // 0, -1, …, -(n-1): the first maximum gets the largest value
-    var shapeR = new int[Math.max(1, ndim())];
-    Arrays.fill(shapeR, 1);
-    shapeR[ax] = n;
-    var x = ndim() == 0 ? reshape(1) : this;
-    var isMax = x.eq(x.max(ax, true)).alu(Ops.OR, x.alu(Ops.CMPNE, x)); // a NaN is the maximum, as in torch
-    // (no constant depends on n, so a dim bound to a Variable stays symbolic)
-    var r = isMax.where(negIdx.reshape(shapeR).expand(x.shape()), Integer.MIN_VALUE).max(ax).mul(-1);
-    return ndim() == 0 ? r.reshape() : r;
-  }
-  /** Running sum along an axis. */
-  public Tensor cumsum(int axis) {
-    int ax = axis("cumsum", axis);
-    if (ndim() == 0) return this;
-    int n = shape()[ax];
-    var x = transpose(ax, -1).unsqueeze(-2); // (..., 1, n)
-    var mask = arange(n).to(device).reshape(1, n).lt(arange(n).to(device).reshape(n, 1).add(1)); // j <= i
-    return mask.where(x, 0.0).sum(-1).transpose(ax, -1);
-  }
 
   // ================================================================ movement
   /**
@@ -1066,37 +946,6 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
   }
   /** Reverses the given dims. */
   public Tensor flip(int... axes) { return derive(uop.flip(axes("flip", axes.length == 0 ? new int[]{} : axes))); }
-  /** Removes a size-1 dim (no change if its size is not 1). */
-  public Tensor squeeze(int dim) {
-    if (ndim() == 0) return this;
-    int a = axis("squeeze", dim);
-    if (shape()[a] != 1) return this;
-    var s = shape();
-    return reshape(IntStream.range(0, s.length).filter(i -> i != a).map(i -> s[i]).toArray());
-  }
-  /** Inserts a size-1 dim. */
-  public Tensor unsqueeze(int dim) {
-    int n = ndim(), a = dim < 0 ? dim + n + 1 : dim;
-    if (a < 0 || a > n) throw new IllegalArgumentException("unsqueeze: dim " + dim + " out of range for shape " + Arrays.toString(shape()));
-    var s = new int[n + 1];
-    for (int i = 0, j = 0; i <= n; i++) s[i] = i == a ? 1 : shape()[j++];
-    return reshape(s);
-  }
-  /** All elements as one dim. */
-  public Tensor flatten() { return reshape(-1); }
-  /** Tiles the tensor, like torch's repeat. */
-  public Tensor repeat(int... reps) {
-    if (reps.length < ndim()) throw new IllegalArgumentException("repeat: " + reps.length + " repeats for shape " + Arrays.toString(shape()));
-    var base = reshape(IntStream.concat(IntStream.generate(() -> 1).limit(reps.length - ndim()), Arrays.stream(shape())).toArray());
-    var s = base.shape();
-    var inter = new int[2 * s.length]; var exp = new int[2 * s.length]; var fin = new int[s.length];
-    for (int i = 0; i < s.length; i++) {
-      inter[2 * i] = 1; inter[2 * i + 1] = s[i];
-      exp[2 * i] = reps[i]; exp[2 * i + 1] = s[i];
-      fin[i] = reps[i] * s[i];
-    }
-    return base.reshape(inter).expand(exp).reshape(fin);
-  }
   /** Joins tensors along an axis. */
   public static Tensor cat(int axis, Tensor... ts) {
     if (ts.length == 0) throw new IllegalArgumentException("cat: no tensors");
@@ -1183,8 +1032,6 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
     if (o.ndim() == 1) out = out.squeeze(-1);
     return out;
   }
-  /** x·w + b (b may be null). */
-  public Tensor linear(Tensor w, Tensor b) { var y = matmul(w); return b == null ? y : y.add(b); }
 
   /**
    * Sliding windows over the last kernel.length dims: (..., I1..In) → (..., O1..On, K1..Kn) with value
@@ -1322,48 +1169,6 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
     for (int i = 0; i < inputs.size(); i++) src[i + 1] = inputs.get(i).uop;
     java.util.function.Function<UOp, List<UOp>> fn = g -> grads.apply(new Tensor(g, device, false)).stream().map(t -> t.uop).toList();
     return derive(UOp.of(Ops.CUSTOM_GRAD, dtype(), fn, src), inputs.toArray(Tensor[]::new));
-  }
-
-  /** Max over kernel×kernel windows of the last two dims. */
-  public Tensor maxPool2d(int kernel, int stride) { return pool2d("maxPool2d", kernel, stride).max(-1, -2); }
-  /** Mean over kernel×kernel windows of the last two dims. */
-  public Tensor avgPool2d(int kernel, int stride) { return pool2d("avgPool2d", kernel, stride).mean(-1, -2); }
-
-  private Tensor pool2d(String op, int kernel, int stride) {
-    if (ndim() < 2 || kernel <= 0 || stride <= 0 || kernel > shape()[ndim() - 1] || kernel > shape()[ndim() - 2])
-      throw new IllegalArgumentException(op + ": a " + kernel + "x" + kernel + " window every " + stride + " does not fit input " + Arrays.toString(shape())
-          + " (windows over the last two dims)");
-    return pool2d(kernel, kernel, stride, 1);
-  }
-
-  /** Normalizes over an axis to zero mean and unit variance (biased), no affine. */
-  public Tensor layernorm(int axis, double eps) {
-    axis("layernorm", axis);
-    var x = floats();
-    var c = x.sub(x.mean(axis, true));
-    return c.mul(c.square().mean(axis, true).add(eps).rsqrt());
-  }
-
-  /** Mean cross-entropy of logits (N, C) against int class indices (N). */
-  public Tensor crossEntropy(Tensor classIndices) {
-    var s = shape();
-    if (s.length != 2 || classIndices.ndim() != 1 || classIndices.shape()[0] != s[0] || classIndices.dtype().isFloat())
-      throw new IllegalArgumentException("crossEntropy: logits " + Arrays.toString(s) + " and class indices " + Arrays.toString(classIndices.shape())
-          + " (" + classIndices.dtype().lowerName() + ") do not fit: need (N, C) and int (N)");
-    checkRange("crossEntropy", classIndices, 0, s[1], "logits " + Arrays.toString(s));
-    var onehot = arange(s[1]).to(device).reshape(1, s[1]).eq(classIndices.cast(DType.INT32).reshape(s[0], 1));
-    return logSoftmax(1).mul(onehot.cast(dtype())).sum(1).mean().neg();
-  }
-
-  /** Mean binary cross-entropy of probabilities against targets (log clamped at -100 like torch). */
-  public Tensor binaryCrossEntropy(Tensor target) {
-    check(lt(0).or(gt(1)).or(ne(this)), "binaryCrossEntropy: every probability must be in [0, 1] (a NaN is not), got one outside of "
-        + dtype().lowerName() + " " + Arrays.toString(shape()));
-    var t = target.cast(dtype());
-    double tiny = Math.exp(-101); // log is clamped at -100 like torch; clamping x first keeps the gradient finite
-    var logX = maximum(tiny).log().maximum(-100);
-    var log1mX = neg().add(1).maximum(tiny).log().maximum(-100);
-    return t.mul(logX).add(t.neg().add(1).mul(log1mX)).mean().neg();
   }
 
   /** In training mode, zeroes elements with probability p and scales the rest by 1/(1-p); else the identity. */

@@ -11,6 +11,70 @@ import java.util.List;
 sealed interface TensorMath permits Tensor {
   private Tensor t() { return (Tensor) this; }
 
+  /** e^x. */
+  default Tensor exp() { return t().floats().mul(1 / Math.log(2)).exp2(); }
+
+  /** Natural log. */
+  default Tensor log() { return t().log2().mul(Math.log(2)); }
+
+  /** 1/sqrt(x). */
+  default Tensor rsqrt() { return t().sqrt().reciprocal(); }
+
+  /** Cosine. */
+  default Tensor cos() { return t().floats().neg().add(Math.PI / 2).sin(); }
+
+  /** Largest integer ≤ x. */
+  default Tensor floor() { var x = t(); var tr = x.trunc(); return tr.gt(x).where(tr.sub(1), tr); }
+
+  /** Smallest integer ≥ x. */
+  default Tensor ceil() { var x = t(); var tr = x.trunc(); return tr.lt(x).where(tr.add(1), tr); }
+
+  /** max(x, 0); NaN stays NaN. */
+  default Tensor relu() { var x = t(); return x.lt(0).or(x.eq(0)).where(0.0, x); }
+
+  /** 1 / (1 + e^-x), computed from e^-|x| so neither the value nor its gradient overflows. */
+  default Tensor sigmoid() {
+    var x = t().floats();
+    var e = x.abs().neg().exp();
+    var pos = e.add(1).reciprocal();
+    return x.lt(0).where(e.mul(pos), pos);
+  }
+
+  /** Hyperbolic tangent. */
+  default Tensor tanh() { return t().mul(2).sigmoid().mul(2).sub(1); }
+
+  /** |x| (floats: gradient 0 at 0; ints as Java's Math.abs: MIN stays MIN). */
+  default Tensor abs() {
+    var x = t();
+    if (x.dtype() == DType.BOOL || x.dtype().isUnsigned()) return x;
+    return x.dtype().isFloat() ? x.relu().add(x.neg().relu()) : x.lt(0).where(x.neg(), x);
+  }
+
+  /** x². */
+  default Tensor square() { return t().mul(t()); }
+
+  /** GELU, tanh approximation. */
+  default Tensor gelu() { var x = t(); return x.mul(0.5).mul(x.mul(x.square().mul(0.044715).add(1)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1)); }
+
+  /** x · sigmoid(x). */
+  default Tensor silu() { return t().mul(t().sigmoid()); }
+
+  /** log(1 + e^x), computed stably. */
+  default Tensor softplus() { var x = t(); return x.relu().add(x.abs().neg().exp().add(1).log()); }
+
+  /** ELU with alpha 1 (the exponential of min(x, 0), so a large x overflows neither the value nor the gradient). */
+  default Tensor elu() { var x = t(); return x.gt(0).where(x, x.minimum(0).exp().sub(1)); }
+
+  /** x where x &gt; 0, else slope·x. */
+  default Tensor leakyRelu(double slope) { var x = t(); return x.gt(0).where(x, x.mul(slope)); }
+
+  /** x limited to [lo, hi]. */
+  default Tensor clamp(double lo, double hi) {
+    if (lo > hi) throw new IllegalArgumentException("clamp: lo " + lo + " > hi " + hi);
+    var x = t();
+    return x.lt(lo).where(x.scalar(lo), x.gt(hi).where(x.scalar(hi), x));
+  }
+
   /** The Gauss error function (Abramowitz–Stegun 7.1.26, error below 1.5e-7); gradient 2/√π·e^(-x²). */
   default Tensor erf() {
     var x = t().floats();

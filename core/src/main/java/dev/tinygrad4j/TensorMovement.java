@@ -10,6 +10,44 @@ import java.util.stream.IntStream;
 sealed interface TensorMovement permits Tensor {
   private Tensor t() { return (Tensor) this; }
 
+  /** Removes a size-1 dim (no change if its size is not 1). */
+  default Tensor squeeze(int dim) {
+    var x = t();
+    if (x.ndim() == 0) return x;
+    int a = x.axis("squeeze", dim);
+    var s = x.shape();
+    if (s[a] != 1) return x;
+    return x.reshape(IntStream.range(0, s.length).filter(i -> i != a).map(i -> s[i]).toArray());
+  }
+
+  /** Inserts a size-1 dim. */
+  default Tensor unsqueeze(int dim) {
+    var x = t(); var sh = x.shape();
+    int n = sh.length, a = dim < 0 ? dim + n + 1 : dim;
+    if (a < 0 || a > n) throw new IllegalArgumentException("unsqueeze: dim " + dim + " out of range for shape " + Arrays.toString(sh));
+    var s = new int[n + 1];
+    for (int i = 0, j = 0; i <= n; i++) s[i] = i == a ? 1 : sh[j++];
+    return x.reshape(s);
+  }
+
+  /** All elements as one dim. */
+  default Tensor flatten() { return t().reshape(-1); }
+
+  /** Tiles the tensor, like torch's repeat. */
+  default Tensor repeat(int... reps) {
+    var x = t();
+    if (reps.length < x.ndim()) throw new IllegalArgumentException("repeat: " + reps.length + " repeats for shape " + Arrays.toString(x.shape()));
+    var base = x.reshape(IntStream.concat(IntStream.generate(() -> 1).limit(reps.length - x.ndim()), Arrays.stream(x.shape())).toArray());
+    var s = base.shape();
+    var inter = new int[2 * s.length]; var exp = new int[2 * s.length]; var fin = new int[s.length];
+    for (int i = 0; i < s.length; i++) {
+      inter[2 * i] = 1; inter[2 * i + 1] = s[i];
+      exp[2 * i] = reps[i]; exp[2 * i + 1] = s[i];
+      fin[i] = Math.multiplyExact(reps[i], s[i]);
+    }
+    return base.reshape(inter).expand(exp).reshape(fin);
+  }
+
   /** Elements start..end-1 along dim, as Python slices them: negative bounds count from the end, both are clamped. */
   default Tensor slice(int dim, int start, int end) {
     int ax = t().axis("slice", dim), n = t().shape()[ax];

@@ -10,6 +10,54 @@ import java.util.stream.IntStream;
 sealed interface TensorNn permits Tensor {
   private Tensor t() { return (Tensor) this; }
 
+  /** x·w + b (b may be null). */
+  default Tensor linear(Tensor w, Tensor b) { var y = t().matmul(w); return b == null ? y : y.add(b); }
+
+  /** Max over kernel×kernel windows of the last two dims. */
+  default Tensor maxPool2d(int kernel, int stride) { return windows("maxPool2d", kernel, stride).max(-1, -2); }
+
+  /** Mean over kernel×kernel windows of the last two dims. */
+  default Tensor avgPool2d(int kernel, int stride) { return windows("avgPool2d", kernel, stride).mean(-1, -2); }
+
+  private Tensor windows(String op, int kernel, int stride) {
+    var x = t(); var s = x.shape();
+    if (s.length < 2 || kernel <= 0 || stride <= 0 || kernel > s[s.length - 1] || kernel > s[s.length - 2])
+      throw new IllegalArgumentException(op + ": a " + kernel + "x" + kernel + " window every " + stride + " does not fit input " + Arrays.toString(s)
+          + " (windows over the last two dims)");
+    return x.pool(new int[]{kernel, kernel}, new int[]{stride, stride}, new int[]{1, 1});
+  }
+
+  /** Normalizes over an axis to zero mean and unit variance (biased), no affine. */
+  default Tensor layernorm(int axis, double eps) {
+    var x = t().floats();
+    x.axis("layernorm", axis);
+    var c = x.sub(x.mean(axis, true));
+    return c.mul(c.square().mean(axis, true).add(eps).rsqrt());
+  }
+
+  /** Mean cross-entropy of logits (N, C) against int class indices (N); an index out of range is an error. */
+  default Tensor crossEntropy(Tensor classIndices) {
+    var x = t(); var s = x.shape();
+    if (s.length != 2 || classIndices.ndim() != 1 || classIndices.shape()[0] != s[0] || classIndices.dtype().isFloat())
+      throw new IllegalArgumentException("crossEntropy: logits " + Arrays.toString(s) + " and class indices " + Arrays.toString(classIndices.shape())
+          + " (" + classIndices.dtype().lowerName() + ") do not fit: need (N, C) and int (N)");
+    Tensor.checkRange("crossEntropy", classIndices, 0, s[1], "logits " + Arrays.toString(s));
+    var onehot = Tensor.arange(s[1]).to(x.device()).reshape(1, s[1]).eq(classIndices.cast(DType.INT32).reshape(s[0], 1));
+    return x.logSoftmax(1).mul(onehot.cast(x.dtype())).sum(1).mean().neg();
+  }
+
+  /** Mean binary cross-entropy of probabilities against targets (log clamped at -100 like torch). */
+  default Tensor binaryCrossEntropy(Tensor target) {
+    var x = t();
+    Tensor.check(x.lt(0).or(x.gt(1)).or(x.ne(x)), "binaryCrossEntropy: every probability must be in [0, 1] (a NaN is not), got one outside of "
+        + x.dtype().lowerName() + " " + Arrays.toString(x.shape()));
+    var y = target.cast(x.dtype());
+    double tiny = Math.exp(-101); // log is clamped at -100 like torch; clamping x first keeps the gradient finite
+    var logX = x.maximum(tiny).log().maximum(-100);
+    var log1mX = x.neg().add(1).maximum(tiny).log().maximum(-100);
+    return y.mul(logX).add(y.neg().add(1).mul(log1mX)).mean().neg();
+  }
+
   /** Mean squared error against target (broadcasting). */
   default Tensor mseLoss(Tensor target) { return t().sub(target).square().mean(); }
 

@@ -1028,7 +1028,14 @@ final class OnnxOps {
     var k = Arrays.copyOfRange(w.shape(), 2, w.ndim());
     var s = spatial(c, "strides", n, 1); var d = spatial(c, "dilations", n, 1);
     var p = pads(c, Arrays.copyOfRange(x.shape(), 2, x.ndim()), k, s, d);
-    return List.of(conv(x, w, c.in(2), (int) c.i("group", 1), p, s, d));
+    int g = (int) c.i("group", 1);
+    if (n == 2 && s[0] == s[1] && d[0] == d[1] && Arrays.stream(p).flatMapToInt(Arrays::stream).allMatch(v -> v >= 0)) {
+      // the Tensor's conv2d (its own gradients, its channels-last kernels), the pads applied first when uneven
+      boolean even = p[0][0] == p[0][1] && p[1][0] == p[1][1] && p[0][0] == p[1][0];
+      var xp = even ? x : x.pad(new int[][]{{0, 0}, {0, 0}, p[0], p[1]});
+      return List.of(xp.conv2d(w, c.in(2), s[0], even ? p[0][0] : 0, d[0], g).cast(x.dtype()));
+    }
+    return List.of(conv(x, w, c.in(2), g, p, s, d));
   }
 
   /** N-d convolution of x (N, C, D...) with w (M, C/g, K...): windows of the padded input times the weight, summed. */
@@ -1079,6 +1086,12 @@ final class OnnxOps {
         boolean upper = !auto.equals("SAME_LOWER");
         p[i] = upper ? new int[]{total / 2, total - total / 2} : new int[]{total - total / 2, total / 2};
       } else if (!auto.equals("VALID") && c.ints("pads") != null) p[i] = new int[]{(int) c.ints("pads")[i], (int) c.ints("pads")[i + n]};
+    }
+    if (n == 2 && s[0] == s[1] && d[0] == d[1] && p[0][0] == p[1][0] && p[0][1] == p[1][1] && op[0] == op[1]) {
+      // the Tensor's convTranspose2d where its symmetric padding and output padding say the same: pads (b, e) = (b, b - o)
+      int pad = p[0][0], outPad = p[0][0] - p[0][1] + op[0];
+      if (pad >= 0 && outPad >= 0 && outPad < Math.max(s[0], d[0]))
+        return List.of(x.convTranspose2d(w, c.in(2), s[0], pad, outPad, d[0], g).cast(x.dtype()));
     }
     var y = x;
     for (int i = 0; i < n; i++) { // spread by the stride
