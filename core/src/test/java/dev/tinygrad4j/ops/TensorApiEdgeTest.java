@@ -179,6 +179,17 @@ class TensorApiEdgeTest {
     assertArrayEquals(new float[]{1, 1}, new float[]{out[2], out[3]});
   }
 
+  @Test void checksCanBeTurnedOff() {
+    var was = dev.tinygrad4j.Flags.get("CHECKS");
+    try {
+      dev.tinygrad4j.Flags.set("CHECKS", "0");
+      assertTrue(Double.isFinite(Tensor.randn(2, 3).crossEntropy(Tensor.of(new int[]{7, 1})).item()), "with CHECKS=0 no error is raised");
+    } finally {
+      dev.tinygrad4j.Flags.set("CHECKS", was);
+    }
+    assertThrows(IllegalArgumentException.class, () -> Tensor.randn(2, 3).crossEntropy(Tensor.of(new int[]{7, 1})).item());
+  }
+
   @Test void errorsNameTheMethodAndTheArguments() {
     var x = Tensor.zeros(3, 4);
     assertMessage(() -> x.narrow(1, 2, 3), "narrow", "[3, 4]");
