@@ -7,7 +7,7 @@ import java.util.stream.IntStream;
 /**
  * Indexing ops composed from compares, selects and reductions: one-hot codes, masked fills, scatters, sorting (a
  * bitonic network of min/max steps), top-k and sampling. Part of {@link Tensor}. Indices are int32; an index out of
- * range is an error (host-known ones at once, computed ones by the device check of the next realize).
+ * range is an error, raised by the next realize (a device-side {@link Tensor#check}; CHECKS=0 turns it off).
  */
 sealed interface TensorIndexing permits Tensor {
   private Tensor t() { return (Tensor) this; }
