@@ -551,7 +551,7 @@ public final class Tensor implements TensorMath, TensorMovement, TensorReduce, T
 
   private static int[] broadcastShape(String op, Tensor a, Tensor b) { return broadcast(op, a, b)[0].shape(); }
 
-  private Tensor broadcastTo(int[] shape) {
+  Tensor broadcastTo(int[] shape) {
     var s = uop.shape();
     var padded = new int[shape.length];
     Arrays.fill(padded, 1);

@@ -94,12 +94,8 @@ sealed interface TensorReduce permits Tensor {
   /** Running sum along an axis. */
   default Tensor cumsum(int axis) {
     var t = t();
-    int ax = t.axis("cumsum", axis);
-    if (t.ndim() == 0) return t;
-    int n = t.shape()[ax];
-    var x = t.transpose(ax, -1).unsqueeze(-2); // (..., 1, n)
-    var mask = Tensor.arange(n).to(t.device()).reshape(1, n).lt(Tensor.arange(n).to(t.device()).reshape(n, 1).add(1)); // j <= i
-    return mask.where(x, 0.0).sum(-1).transpose(ax, -1);
+    if (t.ndim() == 0) { t.axis("cumsum", axis); return t; }
+    return scan(t, "cumsum", axis, null, 0, m -> m.sum(-1));
   }
 
   /** Index of the first minimum along an axis (int32; a NaN counts as the minimum, as in torch). */

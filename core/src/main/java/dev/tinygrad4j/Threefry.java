@@ -22,12 +22,9 @@ public final class Threefry {
     for (var t : new Tensor[]{c0, c1, k0, k1})
       if (t.dtype() != DType.UINT32) throw new IllegalArgumentException("Threefry.block: counter and key words must be uint32, got " + t.dtype().lowerName());
     var s = c0.add(c1).add(k0).add(k1).shape(); // (the broadcast shape)
-    var out = block(wide(c0, s), wide(c1, s), wide(k0, s), wide(k1, s));
+    var out = block(c0.broadcastTo(s).uop(), c1.broadcastTo(s).uop(), k0.broadcastTo(s).uop(), k1.broadcastTo(s).uop());
     return new Tensor[]{Tensor.ofUOp(out[0], c0.device()), Tensor.ofUOp(out[1], c0.device())};
   }
-
-  private static UOp wide(Tensor t, int[] s) { return t.reshape(java.util.stream.IntStream.concat(java.util.stream.IntStream.generate(() -> 1)
-      .limit(s.length - t.ndim()), java.util.Arrays.stream(t.shape())).toArray()).expand(s).uop(); }
 
   /** The block function on uint32 UOps of one shape. */
   static UOp[] block(UOp x0, UOp x1, UOp k0, UOp k1) {
